@@ -1,0 +1,79 @@
+import { z } from 'zod'
+import type { ConversationId, UserId } from './ids.ts'
+
+/** A user as the API returns it. */
+export interface User {
+  id: UserId
+  username: string
+  displayName: string
+}
+
+/** Role of a member in a conversation. Direct chats have members only. */
+export type MemberRole = 'admin' | 'member'
+
+/** Kind of a conversation. */
+export type ConversationKind = 'direct' | 'group'
+
+/** Preview of the newest message, taken by the server from the stored document. */
+export interface MessagePreview {
+  authorId: UserId
+  text: string
+  createdAt: string
+}
+
+/** A conversation as the API returns it. Times are ISO 8601 strings. */
+export interface Conversation {
+  id: ConversationId
+  kind: ConversationKind
+  title: string | null
+  members: { user: User; role: MemberRole }[]
+  createdAt: string
+  lastActivityAt: string
+  lastMessage: MessagePreview | null
+}
+
+export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,32}$/i
+export const PASSWORD_MIN_LENGTH = 8
+/** Upper bound on password length, so hashing cannot be used to burn CPU. */
+export const PASSWORD_MAX_LENGTH = 256
+export const DISPLAY_NAME_MAX_LENGTH = 64
+export const TITLE_MAX_LENGTH = 100
+/** Members of one group, the creator included. */
+export const GROUP_MAX_MEMBERS = 1000
+
+const username = z
+  .string()
+  .regex(USERNAME_PATTERN, 'must be 3 to 32 characters of a-z, 0-9, _, . and -')
+const password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
+const displayName = z.string().trim().min(1).max(DISPLAY_NAME_MAX_LENGTH)
+const id = z.string().regex(/^[a-z0-9-]{8,64}$/, 'must be an id')
+
+export const signupBody = z.strictObject({ username, password, displayName: displayName.optional() })
+export const credentialsBody = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+})
+export const updateMeBody = z.strictObject({ displayName })
+export const createConversationBody = z.strictObject({
+  kind: z.enum(['direct', 'group']),
+  title: z.string().trim().min(1).max(TITLE_MAX_LENGTH).optional(),
+  memberIds: z.array(id).max(GROUP_MAX_MEMBERS),
+})
+export const updateConversationBody = z.strictObject({
+  title: z.string().trim().min(1).max(TITLE_MAX_LENGTH),
+})
+export const addMemberBody = z.strictObject({ userId: id })
+export const updateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) })
+
+export type SignupBody = z.infer<typeof signupBody>
+export type CredentialsBody = z.infer<typeof credentialsBody>
+export type CreateConversationBody = z.infer<typeof createConversationBody>
+
+/** Response of POST /api/auth/token. */
+export interface TokenResponse {
+  token: string
+  expiresAt: string
+}

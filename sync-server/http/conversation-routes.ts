@@ -1,0 +1,130 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import {
+  addMemberBody,
+  type Conversation,
+  createConversationBody,
+  updateConversationBody,
+  updateMemberBody,
+} from '../../shared/api.ts'
+import type { ConversationId, UserId } from '../../shared/ids.ts'
+import { ApiError } from './api-error.ts'
+import { type AppEnv, requireSession } from './auth-context.ts'
+import { parseBody } from './parse-body.ts'
+import type { Services } from './services.ts'
+
+/** Routes of /api/conversations and /api/users. */
+export function conversationRoutes(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const store = services.conversations
+
+  /** Returns the conversation if the caller is a member; a non-member gets not_found. */
+  const memberView = async (c: Context<AppEnv>): Promise<Conversation> => {
+    const session = requireSession(c)
+    const conversation = await store.getForMember(c.req.param('id') ?? '', session.userId)
+    if (!conversation) throw new ApiError('not_found', 'no such conversation')
+    return conversation
+  }
+
+  const adminView = async (c: Context<AppEnv>): Promise<Conversation> => {
+    const conversation = await memberView(c)
+    const userId = requireSession(c).userId
+    const self = conversation.members.find((member) => member.user.id === userId)
+    if (conversation.kind === 'direct') {
+      throw new ApiError('forbidden', 'a direct chat has no admins and no member changes')
+    }
+    if (self?.role !== 'admin') throw new ApiError('forbidden', 'only admins of this group can do that')
+    return conversation
+  }
+
+  app.get('/users', async (c) => {
+    const session = requireSession(c)
+    const query = (c.req.query('q') ?? '').trim().slice(0, 64)
+    return c.json({ users: await services.users.search(query, session.userId) })
+  })
+
+  app.get('/conversations', async (c) => {
+    const session = requireSession(c)
+    return c.json({ conversations: await store.listForUser(session.userId) })
+  })
+
+  app.post('/conversations', async (c) => {
+    const session = requireSession(c)
+    const body = await parseBody(c, createConversationBody)
+    const memberIds = [...new Set(body.memberIds)].filter((id) => id !== session.userId)
+    const existing = await services.users.existingIds(memberIds)
+    const missing = memberIds.find((id) => !existing.has(id))
+    if (missing) throw new ApiError('invalid_input', `memberIds: no user has the id "${missing}"`)
+
+    if (body.kind === 'direct') {
+      const other = memberIds[0]
+      if (memberIds.length !== 1 || !other) {
+        throw new ApiError('invalid_input', 'memberIds: a direct chat names exactly one other user')
+      }
+      const result = await store.findOrCreateDirect(session.userId, other as UserId)
+      return c.json({ conversation: result.conversation }, result.created ? 201 : 200)
+    }
+    if (!body.title) throw new ApiError('invalid_input', 'title: a group needs a title')
+    const conversation = await store.createGroup(session.userId, body.title, memberIds as UserId[])
+    return c.json({ conversation }, 201)
+  })
+
+  app.get('/conversations/:id', async (c) => c.json({ conversation: await memberView(c) }))
+
+  app.patch('/conversations/:id', async (c) => {
+    const body = await parseBody(c, updateConversationBody)
+    const conversation = await adminView(c)
+    return c.json({ conversation: await store.rename(conversation.id, body.title) })
+  })
+
+  app.delete('/conversations/:id', async (c) => {
+    const conversation = await adminView(c)
+    await store.markDeleted(conversation.id)
+    await services.sync.closeConversation(conversation.id)
+    await services.documents.removeByPrefix(`conv:${conversation.id}`)
+    services.logger.info(
+      { event: 'conversation_deleted', conversationId: conversation.id, userId: requireSession(c).userId },
+      'conversation deleted',
+    )
+    return c.body(null, 204)
+  })
+
+  app.post('/conversations/:id/members', async (c) => {
+    const body = await parseBody(c, addMemberBody)
+    const conversation = await adminView(c)
+    const existing = await services.users.existingIds([body.userId])
+    if (!existing.has(body.userId)) throw new ApiError('not_found', 'no such user')
+    const added = await store.addMember(conversation.id, body.userId as UserId)
+    const updated = await memberView(c)
+    return c.json({ conversation: updated }, added ? 201 : 200)
+  })
+
+  app.patch('/conversations/:id/members/:userId', async (c) => {
+    const body = await parseBody(c, updateMemberBody)
+    const conversation = await adminView(c)
+    const changed = await store.setRole(conversation.id, c.req.param('userId') as UserId, body.role)
+    if (!changed) throw new ApiError('not_found', 'that user is not a member')
+    return c.json({ conversation: await memberView(c) })
+  })
+
+  app.delete('/conversations/:id/members/:userId', async (c) => {
+    const session = requireSession(c)
+    const targetId = c.req.param('userId') as UserId
+    const conversation = await memberView(c)
+    if (conversation.kind === 'direct') {
+      if (targetId !== session.userId) {
+        throw new ApiError('forbidden', 'a direct chat has no admins and no member changes')
+      }
+      await store.hideDirect(conversation.id, session.userId)
+      return c.body(null, 204)
+    }
+    if (targetId !== session.userId) await adminView(c)
+
+    const result = await store.removeMember(conversation.id, targetId)
+    if (!result.ok) throw new ApiError('not_found', 'that user is not a member')
+    await services.sync.closeMember(conversation.id as ConversationId, targetId)
+    return c.body(null, 204)
+  })
+
+  return app
+}

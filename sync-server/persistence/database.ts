@@ -1,0 +1,80 @@
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { acquireDataDirLock } from './data-dir-lock.ts'
+import { migrateToLatest } from './migrations.ts'
+import type { Database } from './schema.ts'
+
+const INT8_OID = 20
+
+/** An open database with its kind, for logs and health checks. */
+export interface OpenDatabase {
+  db: Kysely<Database>
+  kind: 'postgres' | 'pglite'
+  /** Where the data lives: the Postgres host and database, or the PGlite directory. */
+  location: string
+  close(): Promise<void>
+}
+
+/**
+ * Opens Postgres when a URL is given, else the embedded PGlite database under dataDir,
+ * and applies pending migrations. Both drivers parse int8 as a JavaScript number.
+ */
+export async function openDatabase(options: {
+  databaseUrl?: string
+  dataDir: string
+}): Promise<OpenDatabase> {
+  const opened = options.databaseUrl
+    ? openPostgres(options.databaseUrl)
+    : await openPglite(options.dataDir)
+  try {
+    await migrateToLatest(opened.db as Kysely<unknown>)
+  } catch (error) {
+    await opened.close()
+    throw error
+  }
+  return opened
+}
+
+function openPostgres(databaseUrl: string): OpenDatabase {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 10,
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  })
+  const url = new URL(databaseUrl)
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    kind: 'postgres',
+    location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
+    close: () => db.destroy(),
+  }
+}
+
+async function openPglite(dataDir: string): Promise<OpenDatabase> {
+  const lock = acquireDataDirLock(dataDir)
+  const directory = path.join(dataDir, 'pglite')
+  try {
+    const pglite = await PGlite.create(directory, {
+      parsers: { [INT8_OID]: (value: string) => Number(value) },
+    })
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) })
+    return {
+      db,
+      kind: 'pglite',
+      location: directory,
+      close: async () => {
+        await db.destroy()
+        lock.release()
+      },
+    }
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}

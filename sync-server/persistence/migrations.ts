@@ -1,0 +1,91 @@
+import { type Kysely, sql } from 'kysely'
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration'
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('username', 'text', (col) => col.notNull())
+      .addColumn('username_key', 'text', (col) => col.notNull().unique())
+      .addColumn('display_name', 'text', (col) => col.notNull())
+      .addColumn('password_hash', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .execute()
+
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (col) => col.notNull())
+      .addColumn('expires_at', 'timestamptz', (col) => col.notNull())
+      .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .execute()
+    await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute()
+
+    await db.schema
+      .createTable('conversations')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('kind', 'text', (col) => col.notNull())
+      .addColumn('title', 'text')
+      .addColumn('direct_key', 'text', (col) => col.unique())
+      .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .addColumn('last_activity_at', 'timestamptz', (col) => col.notNull())
+      .addColumn('last_message_author', 'text')
+      .addColumn('last_message_text', 'text')
+      .addColumn('last_message_at', 'timestamptz')
+      .addColumn('deleted_at', 'timestamptz')
+      .execute()
+
+    await db.schema
+      .createTable('members')
+      .addColumn('conversation_id', 'text', (col) =>
+        col.notNull().references('conversations.id').onDelete('cascade'),
+      )
+      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('role', 'text', (col) => col.notNull())
+      .addColumn('joined_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .addColumn('hidden', 'boolean', (col) => col.notNull().defaultTo(false))
+      .addPrimaryKeyConstraint('members_pk', ['conversation_id', 'user_id'])
+      .execute()
+    await db.schema.createIndex('members_user').on('members').column('user_id').execute()
+
+    await db.schema
+      .createTable('documents')
+      .addColumn('name', 'text', (col) => col.primaryKey())
+      .addColumn('snapshot', 'bytea')
+      .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .execute()
+
+    await db.schema
+      .createTable('document_updates')
+      .addColumn('seq', 'bigserial', (col) => col.primaryKey())
+      .addColumn('name', 'text', (col) => col.notNull())
+      .addColumn('data', 'bytea', (col) => col.notNull())
+      .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .execute()
+    await db.schema
+      .createIndex('document_updates_name_seq')
+      .on('document_updates')
+      .columns(['name', 'seq'])
+      .execute()
+  },
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations)
+  }
+}
+
+/** Applies every pending migration; throws the first migration error. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

@@ -1,0 +1,69 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/** Tables of the Parley database, as kysely sees them. */
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  conversations: ConversationsTable
+  members: MembersTable
+  documents: DocumentsTable
+  document_updates: DocumentUpdatesTable
+}
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>
+
+export interface UsersTable {
+  id: string
+  username: string
+  /** Lower-case username; the unique index on it makes names unique regardless of case. */
+  username_key: string
+  display_name: string
+  password_hash: string
+  created_at: CreatedAt
+}
+
+export interface SessionsTable {
+  /** Hex SHA-256 of the session token; the token itself is never stored. */
+  id: string
+  user_id: string
+  kind: 'cookie' | 'token'
+  expires_at: Date
+  created_at: CreatedAt
+}
+
+export interface ConversationsTable {
+  id: string
+  kind: 'direct' | 'group'
+  title: string | null
+  /** Sorted member ids of a direct chat; unique, so concurrent creations meet on one row. */
+  direct_key: string | null
+  created_at: CreatedAt
+  last_activity_at: Date
+  last_message_author: string | null
+  last_message_text: string | null
+  last_message_at: Date | null
+  deleted_at: Date | null
+}
+
+export interface MembersTable {
+  conversation_id: string
+  user_id: string
+  role: 'admin' | 'member'
+  joined_at: CreatedAt
+  /** A direct chat that this member left; it shows again on new activity. */
+  hidden: boolean
+}
+
+export interface DocumentsTable {
+  name: string
+  /** Merge of every update that compaction has removed from document_updates. */
+  snapshot: Uint8Array | null
+  updated_at: Date
+}
+
+export interface DocumentUpdatesTable {
+  seq: Generated<number>
+  name: string
+  data: Uint8Array
+  created_at: CreatedAt
+}

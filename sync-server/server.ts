@@ -1,0 +1,105 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { sql } from 'kysely'
+import { Redis } from 'ioredis'
+import { SessionStore } from './auth/sessions.ts'
+import type { Config } from './config.ts'
+import { createHttpApp } from './http/app.ts'
+import type { Services } from './http/services.ts'
+import { createLogger, type Logger } from './observability/logger.ts'
+import { Metrics } from './observability/metrics.ts'
+import { ConversationStore } from './persistence/conversations.ts'
+import { openDatabase } from './persistence/database.ts'
+import { DocumentStore } from './persistence/document-store.ts'
+import { UserStore } from './persistence/users.ts'
+import { ControlChannel } from './sync/control-channel.ts'
+import { SyncEngine } from './sync/sync-engine.ts'
+import { createUpgradeHandler } from './sync/upgrade.ts'
+
+/** A running Parley server. */
+export interface ParleyServer {
+  url: string
+  port: number
+  services: Services
+  engine: SyncEngine
+  /** Closes connections with server_restarting, stores what is queued, and releases the database. */
+  close(): Promise<void>
+}
+
+/** Starts Parley: database and migrations, HTTP API, app, and the sync WebSocket on one port. */
+export async function startServer(config: Config, logger?: Logger): Promise<ParleyServer> {
+  const log = logger ?? createLogger(config.logLevel)
+  const metrics = new Metrics()
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const { db } = database
+  const sessions = new SessionStore(db)
+  const conversations = new ConversationStore(db)
+  const documents = new DocumentStore(db)
+
+  const engine = new SyncEngine({
+    sessions,
+    conversations,
+    documents,
+    logger: log,
+    metrics,
+    redisUrl: config.redisUrl,
+  })
+  const control = new ControlChannel(engine.registry, log.child({ subsystem: 'control' }))
+  if (config.redisUrl) await control.connect(config.redisUrl)
+  const readiness = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true }) : undefined
+  readiness?.on('error', () => {})
+
+  const services: Services = {
+    config,
+    db,
+    databaseKind: database.kind,
+    users: new UserStore(db),
+    sessions,
+    conversations,
+    documents,
+    logger: log,
+    metrics,
+    sync: control,
+    checkReady: async () => {
+      try {
+        await sql`select 1`.execute(db)
+        if (readiness) await readiness.ping()
+        return true
+      } catch {
+        return false
+      }
+    },
+  }
+
+  const server = http.createServer(getRequestListener(createHttpApp(services).fetch))
+  server.on('upgrade', createUpgradeHandler(engine, config.publicOrigins, log.child({ subsystem: 'upgrade' })))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${hostForUrl}:${port}`
+  log.info(
+    { event: 'server_started', url, database: database.kind, databaseLocation: database.location, redis: Boolean(config.redisUrl) },
+    `Parley is listening on ${url} (database: ${database.kind})`,
+  )
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      engine.registry.closeWhere(() => true, 'server_restarting')
+      await engine.stop()
+      await engine.hocuspocus.hooks('onDestroy', { instance: engine.hocuspocus })
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await control.close()
+      readiness?.disconnect()
+      await database.close()
+      log.info({ event: 'server_stopped', url }, 'Parley stopped')
+    })()
+    return closing
+  }
+  return { url, port, services, engine, close }
+}

@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis'
+import type { ConversationId, UserId } from '../../shared/ids.ts'
+import type { SyncControl } from '../http/services.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { ConnectionRegistry } from './connection-registry.ts'
+
+type ControlMessage =
+  | { type: 'close_session'; sessionId: string }
+  | { type: 'close_member'; conversationId: string; userId: string }
+  | { type: 'close_conversation'; conversationId: string }
+
+const CHANNEL = 'parley:control'
+
+/**
+ * Carries connection closes to every instance. Without Redis there is one instance, and the
+ * closes apply locally; with Redis every instance, the sender included, applies them.
+ */
+export class ControlChannel implements SyncControl {
+  private publisher: Redis | undefined
+  private subscriber: Redis | undefined
+
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Subscribes to the channel; resolves once the subscription is active. */
+  async connect(redisUrl: string): Promise<void> {
+    this.publisher = new Redis(redisUrl, { lazyConnect: true })
+    this.subscriber = new Redis(redisUrl, { lazyConnect: true })
+    for (const client of [this.publisher, this.subscriber]) {
+      client.on('error', (error) =>
+        this.logger.error({ event: 'redis_error', err: error }, 'control channel Redis error'),
+      )
+    }
+    await Promise.all([this.publisher.connect(), this.subscriber.connect()])
+    this.subscriber.on('message', (_channel: string, raw: string) => this.receive(raw))
+    await this.subscriber.subscribe(CHANNEL)
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect()
+    this.publisher?.disconnect()
+  }
+
+  closeSession(sessionId: string): Promise<void> {
+    return this.send({ type: 'close_session', sessionId })
+  }
+
+  closeMember(conversationId: ConversationId, userId: UserId): Promise<void> {
+    return this.send({ type: 'close_member', conversationId, userId })
+  }
+
+  closeConversation(conversationId: ConversationId): Promise<void> {
+    return this.send({ type: 'close_conversation', conversationId })
+  }
+
+  private async send(message: ControlMessage): Promise<void> {
+    if (!this.publisher) {
+      this.apply(message)
+      return
+    }
+    // Apply locally at once too, so the caller's own instance never waits on Redis.
+    this.apply(message)
+    await this.publisher.publish(CHANNEL, JSON.stringify(message))
+  }
+
+  private receive(raw: string): void {
+    try {
+      this.apply(JSON.parse(raw) as ControlMessage)
+    } catch (error) {
+      this.logger.error({ event: 'control_message_invalid', err: error }, 'invalid control message')
+    }
+  }
+
+  private apply(message: ControlMessage): void {
+    const inConversation = (conversationId: string, documentName: string) =>
+      documentName === `conv:${conversationId}` ||
+      documentName.startsWith(`conv:${conversationId}:`)
+    switch (message.type) {
+      case 'close_session':
+        this.registry.closeWhere((owner) => owner.sessionId === message.sessionId, 'not_authenticated')
+        return
+      case 'close_member':
+        this.registry.closeWhere(
+          (owner) =>
+            owner.userId === message.userId &&
+            inConversation(message.conversationId, owner.documentName),
+          'forbidden',
+        )
+        return
+      case 'close_conversation':
+        this.registry.closeWhere(
+          (owner) => inConversation(message.conversationId, owner.documentName),
+          'conversation_deleted',
+        )
+        return
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { createRedisExtension } from './redis-extension.ts'
+import { Hocuspocus, isTransactionOrigin, type Extension } from '@hocuspocus/server'
+import * as Y from 'yjs'
+import { lastMessage } from '../../shared/chat-document.ts'
+import { parseDocumentName } from '../../shared/document-names.ts'
+import type { CloseReason } from '../../shared/errors.ts'
+import type { SessionStore } from '../auth/sessions.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import type { ConversationStore } from '../persistence/conversations.ts'
+import type { DocumentStore } from '../persistence/document-store.ts'
+import { checkDocumentAccess } from './access.ts'
+import { COMPACT_AFTER_ROWS, Compactor } from './compactor.ts'
+import { ConnectionRegistry } from './connection-registry.ts'
+import { novelPartOf } from './novel-update.ts'
+import { UpdateLog } from './update-log.ts'
+
+/** Largest update one message may carry, in bytes. */
+export const MAX_UPDATE_BYTES = 1024 * 1024
+/** Delay before the conversation list's preview follows a change, so bursts write once. */
+const ACTIVITY_DELAY_MS = 250
+/** Characters of the newest message kept as the conversation list's preview. */
+const PREVIEW_MAX_CHARS = 200
+/** y-protocols sync message types that carry an update. */
+const SYNC_STEP_2 = 1
+const SYNC_UPDATE = 2
+
+/** Context of an authenticated document connection. */
+export interface SyncContext {
+  /** Raw session cookie from the upgrade request, kept in memory only. */
+  cookieToken?: string
+  userId?: string
+  sessionId?: string
+}
+
+/** A refusal that Hocuspocus forwards to the client as the reason. */
+class Refusal extends Error {
+  constructor(readonly reason: CloseReason) {
+    super(reason)
+  }
+}
+
+export interface SyncEngineOptions {
+  sessions: SessionStore
+  conversations: ConversationStore
+  documents: DocumentStore
+  logger: Logger
+  metrics: Metrics
+  redisUrl?: string
+}
+
+/** The Hocuspocus instance with Parley's hooks, and the stores behind it. */
+export class SyncEngine {
+  readonly hocuspocus: Hocuspocus<SyncContext>
+  readonly registry = new ConnectionRegistry()
+  readonly updateLog: UpdateLog
+  private readonly compactor: Compactor
+  private readonly activityTimers = new Map<string, NodeJS.Timeout>()
+  private readonly log: Logger
+
+  constructor(private readonly options: SyncEngineOptions) {
+    this.log = options.logger.child({ subsystem: 'sync' })
+    this.compactor = new Compactor(options.documents, this.log, (name) =>
+      this.updateLog.resetCount(name),
+    )
+    this.updateLog = new UpdateLog(options.documents, this.log, options.metrics, (name, rows) => {
+      if (rows >= COMPACT_AFTER_ROWS) this.compactor.schedule(name)
+    })
+
+    const extensions: Extension[] = []
+    if (options.redisUrl) extensions.push(createRedisExtension(options.redisUrl, this.log))
+    this.hocuspocus = new Hocuspocus<SyncContext>({
+      name: null,
+      quiet: true,
+      unloadImmediately: true,
+      extensions,
+      onAuthenticate: (data) => this.authenticate(data.token, data.context, data.documentName),
+      onLoadDocument: (data) => this.load(data.documentName, data.document),
+      connected: (data) => {
+        const { userId, sessionId } = data.context
+        if (userId && sessionId) {
+          this.registry.add(data.connection, { userId, sessionId, documentName: data.documentName })
+        }
+        options.metrics.syncConnections.set(this.registry.size)
+        return Promise.resolve()
+      },
+      onDisconnect: () => {
+        options.metrics.syncConnections.set(this.hocuspocus.getConnectionsCount())
+        return Promise.resolve()
+      },
+      beforeSync: (data) => this.beforeSync(data.documentName, data.document, data.type, data.payload, data.context),
+      onChange: (data) => this.onChange(data.documentName, data.document, data.update, data.transactionOrigin),
+      beforeUnloadDocument: (data) => {
+        // A document with unstored changes stays loaded, so no reader sees it without them.
+        if (this.updateLog.hasUnstored(data.documentName)) {
+          return Promise.reject(new Error('document has unstored updates'))
+        }
+        return Promise.resolve()
+      },
+      afterUnloadDocument: (data) => {
+        this.compactor.schedule(data.documentName)
+        return Promise.resolve()
+      },
+    })
+  }
+
+  /** Stops background work after storing what is queued; waits at most timeoutMs. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    for (const timer of this.activityTimers.values()) clearTimeout(timer)
+    this.activityTimers.clear()
+    const stored = await this.updateLog.drain(timeoutMs)
+    if (!stored) this.log.error({ event: 'stop_with_unstored_updates' }, 'stopped with unstored updates')
+    this.updateLog.close()
+    await this.compactor.stop()
+  }
+
+  private async authenticate(
+    token: string,
+    context: SyncContext,
+    documentName: string,
+  ): Promise<SyncContext> {
+    const credential = token && token !== 'cookie' ? token : context.cookieToken
+    const session = credential ? await this.options.sessions.validate(credential) : undefined
+    if (!session) throw this.refuse('not_authenticated', documentName)
+
+    const access = await checkDocumentAccess(this.options.conversations, documentName, session.userId)
+    if (!access.ok) throw this.refuse(access.reason, documentName, session.userId)
+    return { userId: session.userId, sessionId: session.id }
+  }
+
+  private async load(documentName: string, document: Y.Doc): Promise<void> {
+    let stored: Uint8Array | undefined
+    try {
+      stored = await this.options.documents.load(documentName)
+    } catch (error) {
+      // Refusing here keeps the client from syncing into an empty document that would then
+      // be stored over the real history.
+      this.log.error({ event: 'document_load_failed', documentName, err: error }, 'failed to load a document')
+      throw new Refusal('server_restarting')
+    }
+    if (stored) Y.applyUpdate(document, stored)
+    for (const update of this.updateLog.unstored(documentName)) Y.applyUpdate(document, update)
+  }
+
+  private async beforeSync(
+    documentName: string,
+    document: Y.Doc,
+    type: number,
+    payload: Uint8Array,
+    context: SyncContext,
+  ): Promise<void> {
+    if (type !== SYNC_STEP_2 && type !== SYNC_UPDATE) return
+    if (payload.length > MAX_UPDATE_BYTES) {
+      throw this.refuse('too_large', documentName, context.userId)
+    }
+    let novel: Uint8Array | undefined
+    try {
+      novel = novelPartOf(document, payload)
+    } catch {
+      throw this.refuse('invalid_update', documentName, context.userId)
+    }
+    // The update is acknowledged only after this resolves, so an acknowledged update is
+    // committed in the database.
+    if (novel) await this.updateLog.append(documentName, novel)
+  }
+
+  private onChange(
+    documentName: string,
+    document: Y.Doc,
+    update: Uint8Array,
+    origin: unknown,
+  ): Promise<void> {
+    // Client updates were stored in beforeSync and Redis ones by the instance that received
+    // them; what remains are the server's own writes.
+    if (isTransactionOrigin(origin) && origin.source === 'local') {
+      void this.updateLog.append(documentName, update)
+    }
+    if (parseDocumentName(documentName)?.kind === 'conversation') {
+      this.scheduleActivity(documentName, document)
+    }
+    return Promise.resolve()
+  }
+
+  private scheduleActivity(documentName: string, document: Y.Doc): void {
+    if (this.activityTimers.has(documentName)) return
+    const timer = setTimeout(() => {
+      this.activityTimers.delete(documentName)
+      void this.recordActivity(documentName, document)
+    }, ACTIVITY_DELAY_MS)
+    this.activityTimers.set(documentName, timer)
+  }
+
+  private async recordActivity(documentName: string, document: Y.Doc): Promise<void> {
+    const target = parseDocumentName(documentName)
+    if (target?.kind !== 'conversation') return
+    const last = lastMessage(document)
+    const now = new Date()
+    // The preview keeps the list light, and a device clock ahead of the server's is clamped.
+    const preview = last && {
+      authorId: last.authorId,
+      text: last.text.slice(0, PREVIEW_MAX_CHARS),
+      createdAt: new Date(Math.min(last.createdAt, now.getTime())),
+    }
+    try {
+      await this.options.conversations.recordActivity(target.conversationId, preview, now)
+    } catch (error) {
+      this.log.error(
+        { event: 'activity_record_failed', conversationId: target.conversationId, err: error },
+        'failed to record conversation activity',
+      )
+    }
+  }
+
+  private refuse(reason: CloseReason, documentName: string, userId?: string): Refusal {
+    this.options.metrics.syncRefusals.inc({ reason })
+    this.log.info({ event: 'sync_refused', reason, documentName, userId })
+    return new Refusal(reason)
+  }
+}

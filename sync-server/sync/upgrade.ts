@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { parse as parseCookie } from 'hono/utils/cookie'
+import { WebSocketServer, type RawData } from 'ws'
+import { SESSION_COOKIE } from '../http/auth-context.ts'
+import type { Logger } from '../observability/logger.ts'
+import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
+
+/** Path of the sync WebSocket. */
+export const SYNC_PATH = '/sync'
+
+/**
+ * Returns the handler of the HTTP server's upgrade event. Only /sync upgrades, and only from
+ * an allowed Origin when one is sent; any other request gets its status and a closed socket.
+ * The handler never throws, because an exception there would end the process.
+ */
+export function createUpgradeHandler(
+  engine: SyncEngine,
+  allowedOrigins: string[],
+  logger: Logger,
+): (request: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  // Room for one update of the maximum size plus the message header.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UPDATE_BYTES + 64 * 1024 })
+
+  return (request, socket, head) => {
+    try {
+      const url = new URL(request.url ?? '/', 'http://localhost')
+      if (url.pathname !== SYNC_PATH) return reject(socket, 404, 'Not Found')
+      const origin = request.headers.origin
+      if (origin !== undefined && !allowedOrigins.includes(origin)) {
+        logger.info({ event: 'upgrade_rejected', origin }, 'rejected a WebSocket from a foreign origin')
+        return reject(socket, 403, 'Forbidden')
+      }
+      const cookieToken = parseCookie(request.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE]
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const fetchRequest = new Request(`http://localhost${url.pathname}${url.search}`, {
+          headers: toHeaders(request.headers),
+        })
+        const context: SyncContext = { cookieToken }
+        const client = engine.hocuspocus.handleConnection(ws, fetchRequest, context)
+        ws.on('message', (data: RawData) => client.handleMessage(toBytes(data)))
+        ws.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }))
+        ws.on('error', (error) => logger.warn({ event: 'socket_error', err: error }, 'WebSocket error'))
+      })
+    } catch (error) {
+      logger.error({ event: 'upgrade_failed', err: error }, 'failed to upgrade a WebSocket')
+      socket.destroy()
+    }
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  socket.destroy()
+}
+
+function toHeaders(headers: IncomingMessage['headers']): Headers {
+  const result = new Headers()
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    result.set(name, Array.isArray(value) ? value.join(', ') : value)
+  }
+  return result
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}
