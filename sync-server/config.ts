@@ -32,7 +32,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicOrigins: origins?.length ? origins : defaultOrigins(host, port),
     appDir: path.resolve(env.APP_DIR ?? 'app/dist'),
     logLevel: env.LOG_LEVEL ?? 'info',
-    authAttemptsPerMinute: parsePositive('AUTH_ATTEMPTS_PER_MINUTE', env.AUTH_ATTEMPTS_PER_MINUTE ?? '30'),
+    authAttemptsPerMinute: parsePositive(
+      'AUTH_ATTEMPTS_PER_MINUTE',
+      env.AUTH_ATTEMPTS_PER_MINUTE ?? '30',
+    ),
   }
 }
 

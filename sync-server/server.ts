@@ -72,8 +72,14 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     },
   }
 
-  const server = http.createServer(getRequestListener(createHttpApp(services).fetch))
-  server.on('upgrade', createUpgradeHandler(engine, config.publicOrigins, log.child({ subsystem: 'upgrade' })))
+  const listener = getRequestListener(createHttpApp(services).fetch)
+  const server = http.createServer((request, response) => void listener(request, response))
+  const upgrade = createUpgradeHandler(
+    engine,
+    config.publicOrigins,
+    log.child({ subsystem: 'upgrade' }),
+  )
+  server.on('upgrade', (request, socket, head) => upgrade(request, socket, head))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, () => resolve())
@@ -82,7 +88,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${hostForUrl}:${port}`
   log.info(
-    { event: 'server_started', url, database: database.kind, databaseLocation: database.location, redis: Boolean(config.redisUrl) },
+    {
+      event: 'server_started',
+      url,
+      database: database.kind,
+      databaseLocation: database.location,
+      redis: Boolean(config.redisUrl),
+    },
     `Parley is listening on ${url} (database: ${database.kind})`,
   )
 
@@ -94,7 +106,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
       await engine.hocuspocus.hooks('onDestroy', { instance: engine.hocuspocus })
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      await control.close()
+      control.close()
       readiness?.disconnect()
       await database.close()
       log.info({ event: 'server_stopped', url }, 'Parley stopped')

@@ -20,9 +20,7 @@ export function sessionIdOf(token: string): string {
 
 /** Outcome of checking a session's expiry at a given time. */
 export type ExpiryCheck =
-  | { status: 'expired' }
-  | { status: 'valid' }
-  | { status: 'renew'; expiresAt: Date }
+  { status: 'expired' } | { status: 'valid' } | { status: 'renew'; expiresAt: Date }
 
 /** Decides whether a session is expired, valid as it is, or due for sliding renewal. */
 export function checkExpiry(expiresAt: Date, now: Date): ExpiryCheck {

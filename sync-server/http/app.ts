@@ -57,7 +57,12 @@ export function createHttpApp(services: Services): Hono<AppEnv> {
   )
   api.use(async (c, next) => {
     const credential = readCredential(c)
-    checkOrigin(c.req.method, c.req.header('origin'), credential?.kind, services.config.publicOrigins)
+    checkOrigin(
+      c.req.method,
+      c.req.header('origin'),
+      credential?.kind,
+      services.config.publicOrigins,
+    )
     const session = credential ? await services.sessions.validate(credential.token) : undefined
     c.set('session', session)
     c.set('credential', session ? credential?.kind : undefined)

@@ -2,7 +2,6 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { credentialsBody, signupBody, updateMeBody } from '../../shared/api.ts'
-import type { UserId } from '../../shared/ids.ts'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../auth/password.ts'
 import { SESSION_LIFETIME_MS } from '../auth/session-token.ts'
 import { ApiError } from './api-error.ts'
@@ -20,7 +19,11 @@ export function authRoutes(services: Services): Hono<AppEnv> {
   const limit = (key: string) => {
     const result = attempts.hit(key)
     if (!result.ok) {
-      throw new ApiError('rate_limited', 'too many attempts; try again later', result.retryAfterSeconds)
+      throw new ApiError(
+        'rate_limited',
+        'too many attempts; try again later',
+        result.retryAfterSeconds,
+      )
     }
   }
 
@@ -86,7 +89,7 @@ export function meRoutes(services: Services): Hono<AppEnv> {
   app.patch('/', async (c) => {
     const session = requireSession(c)
     const body = await parseBody(c, updateMeBody)
-    const user = await services.users.updateDisplayName(session.userId as UserId, body.displayName)
+    const user = await services.users.updateDisplayName(session.userId, body.displayName)
     if (!user) throw new ApiError('not_authenticated', 'the account of this session is gone')
     return c.json({ user })
   })

@@ -7,7 +7,7 @@ import {
   updateConversationBody,
   updateMemberBody,
 } from '../../shared/api.ts'
-import type { ConversationId, UserId } from '../../shared/ids.ts'
+import type { UserId } from '../../shared/ids.ts'
 import { ApiError } from './api-error.ts'
 import { type AppEnv, requireSession } from './auth-context.ts'
 import { parseBody } from './parse-body.ts'
@@ -33,7 +33,8 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     if (conversation.kind === 'direct') {
       throw new ApiError('forbidden', 'a direct chat has no admins and no member changes')
     }
-    if (self?.role !== 'admin') throw new ApiError('forbidden', 'only admins of this group can do that')
+    if (self?.role !== 'admin')
+      throw new ApiError('forbidden', 'only admins of this group can do that')
     return conversation
   }
 
@@ -83,7 +84,11 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     await services.sync.closeConversation(conversation.id)
     await services.documents.removeByPrefix(`conv:${conversation.id}`)
     services.logger.info(
-      { event: 'conversation_deleted', conversationId: conversation.id, userId: requireSession(c).userId },
+      {
+        event: 'conversation_deleted',
+        conversationId: conversation.id,
+        userId: requireSession(c).userId,
+      },
       'conversation deleted',
     )
     return c.body(null, 204)
@@ -122,7 +127,7 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
 
     const result = await store.removeMember(conversation.id, targetId)
     if (!result.ok) throw new ApiError('not_found', 'that user is not a member')
-    await services.sync.closeMember(conversation.id as ConversationId, targetId)
+    await services.sync.closeMember(conversation.id, targetId)
     return c.body(null, 204)
   })
 

@@ -8,9 +8,7 @@ type ConversationRow = Selectable<ConversationsTable>
 
 /** Access of one user to one conversation, as the sync server checks it. */
 export type Membership =
-  | { status: 'member'; role: MemberRole }
-  | { status: 'not_member' }
-  | { status: 'deleted' }
+  { status: 'member'; role: MemberRole } | { status: 'not_member' } | { status: 'deleted' }
 
 /** Result of removing a member. */
 export type RemoveResult = { ok: true } | { ok: false; reason: 'not_member' | 'direct' }

@@ -42,8 +42,12 @@ function openPostgres(databaseUrl: string): OpenDatabase {
     connectionString: databaseUrl,
     max: 10,
     types: {
-      getTypeParser: (oid: number, format?: string) =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? Number
+          : (pg.types.getTypeParser(oid, format) as (
+              value: string,
+            ) => unknown)) as typeof pg.types.getTypeParser,
     },
   })
   const url = new URL(databaseUrl)

@@ -117,7 +117,10 @@ export class DocumentStore {
         .deleteFrom('document_updates')
         .where('name', 'like', sql<string>`${pattern}`)
         .execute()
-      await trx.deleteFrom('documents').where('name', 'like', sql<string>`${pattern}`).execute()
+      await trx
+        .deleteFrom('documents')
+        .where('name', 'like', sql<string>`${pattern}`)
+        .execute()
     })
   }
 }

@@ -16,7 +16,9 @@ const initial: Migration = {
     await db.schema
       .createTable('sessions')
       .addColumn('id', 'text', (col) => col.primaryKey())
-      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (col) =>
+        col.notNull().references('users.id').onDelete('cascade'),
+      )
       .addColumn('kind', 'text', (col) => col.notNull())
       .addColumn('expires_at', 'timestamptz', (col) => col.notNull())
       .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
@@ -42,7 +44,9 @@ const initial: Migration = {
       .addColumn('conversation_id', 'text', (col) =>
         col.notNull().references('conversations.id').onDelete('cascade'),
       )
-      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (col) =>
+        col.notNull().references('users.id').onDelete('cascade'),
+      )
       .addColumn('role', 'text', (col) => col.notNull())
       .addColumn('joined_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
       .addColumn('hidden', 'boolean', (col) => col.notNull().defaultTo(false))
@@ -86,6 +90,7 @@ class StaticMigrationProvider implements MigrationProvider {
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
   const { error, results } = await migrator.migrateToLatest()
-  if (error) throw error instanceof Error ? error : new Error(String(error))
+  if (error instanceof Error) throw error
+  if (error) throw new Error('a migration failed', { cause: error })
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

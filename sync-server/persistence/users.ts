@@ -9,7 +9,9 @@ const UNIQUE_VIOLATION = '23505'
 export type CreateUserResult = { ok: true; user: User } | { ok: false; reason: 'username_taken' }
 
 /** Returns the API shape of a user row. */
-export function toUser(row: Pick<Selectable<UsersTable>, 'id' | 'username' | 'display_name'>): User {
+export function toUser(
+  row: Pick<Selectable<UsersTable>, 'id' | 'username' | 'display_name'>,
+): User {
   return { id: row.id as UserId, username: row.username, displayName: row.display_name }
 }
 

@@ -38,7 +38,7 @@ export class ControlChannel implements SyncControl {
     await this.subscriber.subscribe(CHANNEL)
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.subscriber?.disconnect()
     this.publisher?.disconnect()
   }
@@ -79,7 +79,10 @@ export class ControlChannel implements SyncControl {
       documentName.startsWith(`conv:${conversationId}:`)
     switch (message.type) {
       case 'close_session':
-        this.registry.closeWhere((owner) => owner.sessionId === message.sessionId, 'not_authenticated')
+        this.registry.closeWhere(
+          (owner) => owner.sessionId === message.sessionId,
+          'not_authenticated',
+        )
         return
       case 'close_member':
         this.registry.closeWhere(

@@ -88,8 +88,10 @@ export class SyncEngine {
         options.metrics.syncConnections.set(this.hocuspocus.getConnectionsCount())
         return Promise.resolve()
       },
-      beforeSync: (data) => this.beforeSync(data.documentName, data.document, data.type, data.payload, data.context),
-      onChange: (data) => this.onChange(data.documentName, data.document, data.update, data.transactionOrigin),
+      beforeSync: (data) =>
+        this.beforeSync(data.documentName, data.document, data.type, data.payload, data.context),
+      onChange: (data) =>
+        this.onChange(data.documentName, data.document, data.update, data.transactionOrigin),
       beforeUnloadDocument: (data) => {
         // A document with unstored changes stays loaded, so no reader sees it without them.
         if (this.updateLog.hasUnstored(data.documentName)) {
@@ -109,7 +111,8 @@ export class SyncEngine {
     for (const timer of this.activityTimers.values()) clearTimeout(timer)
     this.activityTimers.clear()
     const stored = await this.updateLog.drain(timeoutMs)
-    if (!stored) this.log.error({ event: 'stop_with_unstored_updates' }, 'stopped with unstored updates')
+    if (!stored)
+      this.log.error({ event: 'stop_with_unstored_updates' }, 'stopped with unstored updates')
     this.updateLog.close()
     await this.compactor.stop()
   }
@@ -123,7 +126,11 @@ export class SyncEngine {
     const session = credential ? await this.options.sessions.validate(credential) : undefined
     if (!session) throw this.refuse('not_authenticated', documentName)
 
-    const access = await checkDocumentAccess(this.options.conversations, documentName, session.userId)
+    const access = await checkDocumentAccess(
+      this.options.conversations,
+      documentName,
+      session.userId,
+    )
     if (!access.ok) throw this.refuse(access.reason, documentName, session.userId)
     return { userId: session.userId, sessionId: session.id }
   }
@@ -135,7 +142,10 @@ export class SyncEngine {
     } catch (error) {
       // Refusing here keeps the client from syncing into an empty document that would then
       // be stored over the real history.
-      this.log.error({ event: 'document_load_failed', documentName, err: error }, 'failed to load a document')
+      this.log.error(
+        { event: 'document_load_failed', documentName, err: error },
+        'failed to load a document',
+      )
       throw new Refusal('server_restarting')
     }
     if (stored) Y.applyUpdate(document, stored)

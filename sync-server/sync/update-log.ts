@@ -81,7 +81,12 @@ export class UpdateLog {
       } catch (error) {
         this.metrics.storeFailures.inc()
         this.logger.error(
-          { event: 'update_append_failed', err: error, updates: this.inFlight.length, retryInMs: this.retryDelayMs },
+          {
+            event: 'update_append_failed',
+            err: error,
+            updates: this.inFlight.length,
+            retryInMs: this.retryDelayMs,
+          },
           'failed to append document updates; retrying',
         )
         // Failed updates go back to the front so that their order is kept.

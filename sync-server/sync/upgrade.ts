@@ -28,7 +28,10 @@ export function createUpgradeHandler(
       if (url.pathname !== SYNC_PATH) return reject(socket, 404, 'Not Found')
       const origin = request.headers.origin
       if (origin !== undefined && !allowedOrigins.includes(origin)) {
-        logger.info({ event: 'upgrade_rejected', origin }, 'rejected a WebSocket from a foreign origin')
+        logger.info(
+          { event: 'upgrade_rejected', origin },
+          'rejected a WebSocket from a foreign origin',
+        )
         return reject(socket, 403, 'Forbidden')
       }
       const cookieToken = parseCookie(request.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE]
@@ -40,7 +43,9 @@ export function createUpgradeHandler(
         const client = engine.hocuspocus.handleConnection(ws, fetchRequest, context)
         ws.on('message', (data: RawData) => client.handleMessage(toBytes(data)))
         ws.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }))
-        ws.on('error', (error) => logger.warn({ event: 'socket_error', err: error }, 'WebSocket error'))
+        ws.on('error', (error) =>
+          logger.warn({ event: 'socket_error', err: error }, 'WebSocket error'),
+        )
       })
     } catch (error) {
       logger.error({ event: 'upgrade_failed', err: error }, 'failed to upgrade a WebSocket')

@@ -14,7 +14,11 @@ export function uniqueName(prefix = 'user'): string {
 export interface ApiUser {
   user: User
   token: string
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>
 }
 
 /** Sends a JSON request and returns the status and parsed body. */
@@ -33,7 +37,11 @@ export async function requestJson<T = unknown>(
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   })
   const text = await response.text()
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers }
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : undefined) as T,
+    headers: response.headers,
+  }
 }
 
 /** Signs up a new user and takes a bearer token for it. */
@@ -58,11 +66,15 @@ export async function createApiUser(baseUrl: string, prefix = 'user'): Promise<A
 
 /** Creates a group through the API as its admin. */
 export async function createGroup(admin: ApiUser, members: ApiUser[], title = 'Test group') {
-  const response = await admin.request<{ conversation: Conversation }>('POST', '/api/conversations', {
-    kind: 'group',
-    title,
-    memberIds: members.map((member) => member.user.id),
-  })
+  const response = await admin.request<{ conversation: Conversation }>(
+    'POST',
+    '/api/conversations',
+    {
+      kind: 'group',
+      title,
+      memberIds: members.map((member) => member.user.id),
+    },
+  )
   if (response.status !== 201) throw new Error(`create failed: ${JSON.stringify(response.body)}`)
   return response.body.conversation
 }
@@ -80,7 +92,12 @@ export interface SyncClient {
 }
 
 /** Opens a document over /sync with a bearer token; does not wait for the sync. */
-export function openDocument(baseUrl: string, token: string, documentName: string, doc = new Y.Doc()): SyncClient {
+export function openDocument(
+  baseUrl: string,
+  token: string,
+  documentName: string,
+  doc = new Y.Doc(),
+): SyncClient {
   const socket = new HocuspocusProviderWebsocket({
     url: `${baseUrl.replace(/^http/, 'ws')}/sync`,
     maxAttempts: 1,

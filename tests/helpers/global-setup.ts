@@ -14,7 +14,7 @@ export default async function setup(): Promise<void> {
     await client.connect()
     await client.query('select 1')
   } catch (error) {
-    throw new Error(`Postgres at ${POSTGRES_ADMIN_URL} does not answer: ${String(error)}`)
+    throw new Error(`Postgres at ${POSTGRES_ADMIN_URL} does not answer`, { cause: error })
   } finally {
     await client.end().catch(() => {})
   }
@@ -24,7 +24,7 @@ export default async function setup(): Promise<void> {
     await redis.connect()
     await redis.ping()
   } catch (error) {
-    throw new Error(`Redis at ${REDIS_URL} does not answer: ${String(error)}`)
+    throw new Error(`Redis at ${REDIS_URL} does not answer`, { cause: error })
   } finally {
     redis.disconnect()
   }

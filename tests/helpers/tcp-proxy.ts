@@ -1,0 +1,68 @@
+import net from 'node:net'
+
+/** A loopback TCP proxy whose link to the target can be cut and restored. */
+export interface TcpProxy {
+  port: number
+  /** Connections accepted since the proxy started, cut ones included. */
+  readonly acceptedConnections: number
+  /** Destroys every open connection and resets new ones until restore. */
+  cut(): void
+  restore(): void
+  close(): Promise<void>
+}
+
+/**
+ * Starts a proxy on 127.0.0.1 that forwards each connection to the target. While cut, it
+ * keeps listening, so that clients get an immediate reset, not a refused or hanging connect.
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const open = new Set<net.Socket>()
+  let isCut = false
+  let accepted = 0
+
+  const server = net.createServer((client) => {
+    accepted++
+    if (isCut) {
+      client.resetAndDestroy()
+      return
+    }
+    const upstream = net.connect(targetPort, targetHost)
+    for (const socket of [client, upstream]) {
+      open.add(socket)
+      socket.on('close', () => open.delete(socket))
+      // A reset on one side ends both; the error itself is what the test provokes.
+      socket.on('error', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.pipe(upstream)
+    upstream.pipe(client)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const address = server.address() as net.AddressInfo
+
+  return {
+    port: address.port,
+    get acceptedConnections() {
+      return accepted
+    },
+    cut: () => {
+      isCut = true
+      for (const socket of open) socket.resetAndDestroy()
+      open.clear()
+    },
+    restore: () => {
+      isCut = false
+    },
+    close: () => {
+      for (const socket of open) socket.destroy()
+      open.clear()
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
