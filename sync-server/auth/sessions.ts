@@ -14,6 +14,8 @@ export interface Session {
   userId: UserId
   kind: 'cookie' | 'token'
   expiresAt: Date
+  /** Set when validation extended the expiry, so a cookie carrying the token is sent again. */
+  renewed?: boolean
 }
 
 /** Sessions stored in the database, following Lucia's design: only token hashes are stored. */
@@ -61,7 +63,13 @@ export class SessionStore {
           .set({ expires_at: expiry.expiresAt })
           .where('id', '=', id)
           .execute()
-        return { id, userId: row.user_id as UserId, kind: row.kind, expiresAt: expiry.expiresAt }
+        return {
+          id,
+          userId: row.user_id as UserId,
+          kind: row.kind,
+          expiresAt: expiry.expiresAt,
+          renewed: true,
+        }
       case 'valid':
         return { id, userId: row.user_id as UserId, kind: row.kind, expiresAt: row.expires_at }
     }

@@ -7,7 +7,7 @@ import { newId } from '../../shared/ids.ts'
 import { HTTP_STATUS, type ErrorBody } from '../../shared/errors.ts'
 import { ApiError } from './api-error.ts'
 import { type AppEnv, readCredential } from './auth-context.ts'
-import { authRoutes, meRoutes } from './auth-routes.ts'
+import { authRoutes, meRoutes, setSessionCookie } from './auth-routes.ts'
 import { conversationRoutes } from './conversation-routes.ts'
 import type { Services } from './services.ts'
 
@@ -64,6 +64,8 @@ export function createHttpApp(services: Services): Hono<AppEnv> {
       services.config.publicOrigins,
     )
     const session = credential ? await services.sessions.validate(credential.token) : undefined
+    // A renewed session needs a renewed cookie too, or the browser drops it at its old Max-Age.
+    if (session?.renewed && credential?.kind === 'cookie') setSessionCookie(c, credential.token)
     c.set('session', session)
     c.set('credential', session ? credential?.kind : undefined)
     await next()

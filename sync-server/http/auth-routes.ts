@@ -97,7 +97,8 @@ export function meRoutes(services: Services): Hono<AppEnv> {
   return app
 }
 
-function setSessionCookie(c: Context<AppEnv>, token: string): void {
+/** Sets the session cookie with a Max-Age of one full session lifetime. */
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'Lax',

@@ -7,7 +7,7 @@ import {
   updateConversationBody,
   updateMemberBody,
 } from '../../shared/api.ts'
-import type { UserId } from '../../shared/ids.ts'
+import { ID_PATTERN, type UserId } from '../../shared/ids.ts'
 import { ApiError } from './api-error.ts'
 import { type AppEnv, requireSession } from './auth-context.ts'
 import { parseBody } from './parse-body.ts'
@@ -21,7 +21,10 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   /** Returns the conversation if the caller is a member; a non-member gets not_found. */
   const memberView = async (c: Context<AppEnv>): Promise<Conversation> => {
     const session = requireSession(c)
-    const conversation = await store.getForMember(c.req.param('id') ?? '', session.userId)
+    const id = c.req.param('id') ?? ''
+    // No conversation has an id outside the pattern, and Postgres rejects some such strings.
+    if (!ID_PATTERN.test(id)) throw new ApiError('not_found', 'no such conversation')
+    const conversation = await store.getForMember(id, session.userId)
     if (!conversation) throw new ApiError('not_found', 'no such conversation')
     return conversation
   }
@@ -41,6 +44,9 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   app.get('/users', async (c) => {
     const session = requireSession(c)
     const query = (c.req.query('q') ?? '').trim().slice(0, 64)
+    if (query.includes('\u0000')) {
+      throw new ApiError('invalid_input', 'q: must not contain U+0000 (NUL)')
+    }
     return c.json({ users: await services.users.search(query, session.userId) })
   })
 
@@ -73,8 +79,8 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   app.get('/conversations/:id', async (c) => c.json({ conversation: await memberView(c) }))
 
   app.patch('/conversations/:id', async (c) => {
-    const body = await parseBody(c, updateConversationBody)
     const conversation = await adminView(c)
+    const body = await parseBody(c, updateConversationBody)
     return c.json({ conversation: await store.rename(conversation.id, body.title) })
   })
 
@@ -95,8 +101,8 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   })
 
   app.post('/conversations/:id/members', async (c) => {
-    const body = await parseBody(c, addMemberBody)
     const conversation = await adminView(c)
+    const body = await parseBody(c, addMemberBody)
     const existing = await services.users.existingIds([body.userId])
     if (!existing.has(body.userId)) throw new ApiError('not_found', 'no such user')
     const added = await store.addMember(conversation.id, body.userId as UserId)
@@ -105,9 +111,15 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   })
 
   app.patch('/conversations/:id/members/:userId', async (c) => {
-    const body = await parseBody(c, updateMemberBody)
     const conversation = await adminView(c)
-    const changed = await store.setRole(conversation.id, c.req.param('userId') as UserId, body.role)
+    const body = await parseBody(c, updateMemberBody)
+    const targetId = c.req.param('userId') ?? ''
+    if (!ID_PATTERN.test(targetId)) throw new ApiError('not_found', 'that user is not a member')
+    const admins = conversation.members.filter((member) => member.role === 'admin')
+    if (body.role === 'member' && admins.length === 1 && admins[0]?.user.id === targetId) {
+      throw new ApiError('forbidden', 'a group needs an admin: promote another member first')
+    }
+    const changed = await store.setRole(conversation.id, targetId as UserId, body.role)
     if (!changed) throw new ApiError('not_found', 'that user is not a member')
     return c.json({ conversation: await memberView(c) })
   })
@@ -124,6 +136,7 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
       return c.body(null, 204)
     }
     if (targetId !== session.userId) await adminView(c)
+    if (!ID_PATTERN.test(targetId)) throw new ApiError('not_found', 'that user is not a member')
 
     const result = await store.removeMember(conversation.id, targetId)
     if (!result.ok) throw new ApiError('not_found', 'that user is not a member')

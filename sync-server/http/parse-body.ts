@@ -20,5 +20,22 @@ export async function parseBody<T extends z.ZodType>(
     const field = issue?.path.join('.') || 'body'
     throw new ApiError('invalid_input', `${field}: ${issue?.message ?? 'invalid'}`)
   }
+  // Postgres text cannot store U+0000, so such a string would fail later with a 500. The
+  // check runs on the validated data, whose nesting the schema bounds.
+  const nulField = findNulString(result.data)
+  if (nulField !== undefined) {
+    throw new ApiError('invalid_input', `${nulField || 'body'}: must not contain U+0000 (NUL)`)
+  }
   return result.data
+}
+
+/** Returns the dotted path of the first string in a value that contains U+0000. */
+function findNulString(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNulString(item, path ? `${path}.${key}` : key)
+    if (found !== undefined) return found
+  }
+  return undefined
 }

@@ -162,6 +162,9 @@ export class ConversationStore {
    */
   async removeMember(id: string, userId: UserId): Promise<RemoveResult> {
     return this.db.transaction().execute(async (trx) => {
+      // Removals from one group run one at a time. Without this lock, two admins leaving at
+      // once each wait on the other's deleted row in the admin check below and deadlock.
+      await trx.selectFrom('conversations').select('id').where('id', '=', id).forUpdate().execute()
       const removed = await trx
         .deleteFrom('members')
         .where('conversation_id', '=', id)
