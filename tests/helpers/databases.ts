@@ -2,14 +2,23 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { inject } from 'vitest'
 
 /** Admin connection of the machine's Postgres; tests create their own databases in it. */
 export const POSTGRES_ADMIN_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-/** Directory of the PGlite template with migrations applied, made once by the global setup. */
-export const PGLITE_TEMPLATE_DIR = path.join(os.tmpdir(), 'parley-test-pglite-template')
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplateDir: string
+  }
+}
+
+/** Directory of this run's PGlite template with migrations applied, made by the global setup. */
+function pgliteTemplateDir(): string {
+  return inject('pgliteTemplateDir')
+}
 
 /** A database for one test server. */
 export interface TestDatabase {
@@ -54,7 +63,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 /** Copies the migrated PGlite template into a fresh data directory. */
 export function createPgliteDatabase(): TestDatabase {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-pglite-'))
-  fs.cpSync(path.join(PGLITE_TEMPLATE_DIR, 'pglite'), path.join(dataDir, 'pglite'), {
+  fs.cpSync(path.join(pgliteTemplateDir(), 'pglite'), path.join(dataDir, 'pglite'), {
     recursive: true,
   })
   return {
