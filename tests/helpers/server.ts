@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { type Config, readConfig } from '../../sync-server/config.ts'
 import { createLogger } from '../../sync-server/observability/logger.ts'
 import { type ParleyServer, startServer } from '../../sync-server/server.ts'
@@ -11,6 +12,8 @@ export interface TestServer {
   /** Restarts on the same database and port. */
   restart(): Promise<void>
   stop(): Promise<void>
+  /** Starts again after stop, on the same database and port. */
+  start(): Promise<void>
 }
 
 /** Starts a server in this process on a free port, with a fresh database of the given kind. */
@@ -26,9 +29,11 @@ export async function startTestServer(
       ? options.database
       : await createDatabase(options.database ?? 'pglite')
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
+  const port = await freePort()
   const config: Config = {
     ...readConfig({}),
-    port: 0,
+    port,
+    publicOrigins: [`http://127.0.0.1:${port}`],
     host: '127.0.0.1',
     databaseUrl: database.databaseUrl,
     dataDir: database.dataDir,
@@ -38,21 +43,37 @@ export async function startTestServer(
     ...options.config,
   }
   let server = await startServer(config, logger)
-  config.port = server.port
-  config.publicOrigins = options.config?.publicOrigins ?? [server.url]
 
   const handle: TestServer = {
     server,
     database,
     url: server.url,
     restart: async () => {
-      await server.close()
-      server = await startServer(config, logger)
-      handle.server = server
+      await handle.stop()
+      await handle.start()
     },
     stop: async () => {
       await server.close()
     },
+    start: async () => {
+      server = await startServer(config, logger)
+      handle.server = server
+    },
   }
   return handle
+}
+
+/** Returns a TCP port that is free on the loopback address now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => {
+        if (typeof address === 'object' && address) resolve(address.port)
+        else reject(new Error('no port was assigned'))
+      })
+    })
+  })
 }
