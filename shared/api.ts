@@ -51,7 +51,11 @@ const password = z
 const displayName = z.string().trim().min(1).max(DISPLAY_NAME_MAX_LENGTH)
 const id = z.string().regex(/^[a-z0-9-]{8,64}$/, 'must be an id')
 
-export const signupBody = z.strictObject({ username, password, displayName: displayName.optional() })
+export const signupBody = z.strictObject({
+  username,
+  password,
+  displayName: displayName.optional(),
+})
 export const credentialsBody = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),

@@ -31,7 +31,12 @@ export interface ParleyServer {
 export async function startServer(config: Config, logger?: Logger): Promise<ParleyServer> {
   const log = logger ?? createLogger(config.logLevel)
   const metrics = new Metrics()
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onIdleError: (error) =>
+      log.warn({ event: 'database_idle_error', err: error }, 'an idle database connection failed'),
+  })
   const { db } = database
   const sessions = new SessionStore(db)
   const conversations = new ConversationStore(db)

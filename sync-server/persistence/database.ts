@@ -24,9 +24,11 @@ export interface OpenDatabase {
 export async function openDatabase(options: {
   databaseUrl?: string
   dataDir: string
+  /** Receives errors of idle pool connections, such as a reset by the server. */
+  onIdleError?: (error: Error) => void
 }): Promise<OpenDatabase> {
   const opened = options.databaseUrl
-    ? openPostgres(options.databaseUrl)
+    ? openPostgres(options.databaseUrl, options.onIdleError ?? (() => {}))
     : await openPglite(options.dataDir)
   try {
     await migrateToLatest(opened.db as Kysely<unknown>)
@@ -37,7 +39,7 @@ export async function openDatabase(options: {
   return opened
 }
 
-function openPostgres(databaseUrl: string): OpenDatabase {
+function openPostgres(databaseUrl: string, onIdleError: (error: Error) => void): OpenDatabase {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 10,
@@ -50,6 +52,9 @@ function openPostgres(databaseUrl: string): OpenDatabase {
             ) => unknown)) as typeof pg.types.getTypeParser,
     },
   })
+  // Without a listener, an idle connection reset by the server would end the process; the
+  // pool replaces the connection on the next query.
+  pool.on('error', onIdleError)
   const url = new URL(databaseUrl)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {

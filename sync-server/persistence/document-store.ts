@@ -25,17 +25,20 @@ export class DocumentStore {
 
   /** Returns the stored state as one update, or undefined when nothing is stored. */
   async load(name: string): Promise<Uint8Array | undefined> {
-    const snapshot = await this.db
-      .selectFrom('documents')
-      .select('snapshot')
-      .where('name', '=', name)
-      .executeTakeFirst()
+    // Rows first: a compaction that commits between the two reads has merged the rows read
+    // into the snapshot read next, so nothing is missed. In the other order the merged rows
+    // were gone from the log and absent from the older snapshot already read.
     const updates = await this.db
       .selectFrom('document_updates')
       .select('data')
       .where('name', '=', name)
       .orderBy('seq')
       .execute()
+    const snapshot = await this.db
+      .selectFrom('documents')
+      .select('snapshot')
+      .where('name', '=', name)
+      .executeTakeFirst()
 
     const parts = updates.map((row) => row.data)
     if (snapshot?.snapshot) parts.unshift(snapshot.snapshot)

@@ -1,10 +1,16 @@
 import { createRedisExtension } from './redis-extension.ts'
-import { Hocuspocus, isTransactionOrigin, type Extension } from '@hocuspocus/server'
+import {
+  type Connection,
+  Hocuspocus,
+  isTransactionOrigin,
+  type Extension,
+} from '@hocuspocus/server'
+import type { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { lastMessage } from '../../shared/chat-document.ts'
 import { parseDocumentName } from '../../shared/document-names.ts'
 import type { CloseReason } from '../../shared/errors.ts'
-import type { SessionStore } from '../auth/sessions.ts'
+import type { Session, SessionStore } from '../auth/sessions.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { ConversationStore } from '../persistence/conversations.ts'
@@ -21,6 +27,8 @@ export const MAX_UPDATE_BYTES = 1024 * 1024
 const ACTIVITY_DELAY_MS = 250
 /** Characters of the newest message kept as the conversation list's preview. */
 const PREVIEW_MAX_CHARS = 200
+/** WebSocket close code 1012, Service Restart, from the IANA registry of RFC 6455. */
+const SERVICE_RESTART = 1012
 /** y-protocols sync message types that carry an update. */
 const SYNC_STEP_2 = 1
 const SYNC_UPDATE = 2
@@ -29,6 +37,8 @@ const SYNC_UPDATE = 2
 export interface SyncContext {
   /** Raw session cookie from the upgrade request, kept in memory only. */
   cookieToken?: string
+  /** Token this connection authenticated with, kept in memory only to check it again. */
+  credential?: string
   userId?: string
   sessionId?: string
 }
@@ -56,6 +66,7 @@ export class SyncEngine {
   readonly updateLog: UpdateLog
   private readonly compactor: Compactor
   private readonly activityTimers = new Map<string, NodeJS.Timeout>()
+  private readonly sockets = new Set<WebSocket>()
   private readonly log: Logger
 
   constructor(private readonly options: SyncEngineOptions) {
@@ -76,14 +87,7 @@ export class SyncEngine {
       extensions,
       onAuthenticate: (data) => this.authenticate(data.token, data.context, data.documentName),
       onLoadDocument: (data) => this.load(data.documentName, data.document),
-      connected: (data) => {
-        const { userId, sessionId } = data.context
-        if (userId && sessionId) {
-          this.registry.add(data.connection, { userId, sessionId, documentName: data.documentName })
-        }
-        options.metrics.syncConnections.set(this.registry.size)
-        return Promise.resolve()
-      },
+      connected: (data) => this.connected(data.connection, data.context, data.documentName),
       onDisconnect: () => {
         options.metrics.syncConnections.set(this.hocuspocus.getConnectionsCount())
         return Promise.resolve()
@@ -106,7 +110,16 @@ export class SyncEngine {
     })
   }
 
-  /** Stops background work after storing what is queued; waits at most timeoutMs. */
+  /** Tracks an upgraded sync socket until it closes, so that stop can close it. */
+  trackSocket(socket: WebSocket): void {
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+  }
+
+  /**
+   * Stops background work after storing what is queued, waiting at most timeoutMs, then
+   * closes the sync sockets.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     for (const timer of this.activityTimers.values()) clearTimeout(timer)
     this.activityTimers.clear()
@@ -115,6 +128,10 @@ export class SyncEngine {
       this.log.error({ event: 'stop_with_unstored_updates' }, 'stopped with unstored updates')
     this.updateLog.close()
     await this.compactor.stop()
+
+    // Hocuspocus 4.7 closes document connections but not sockets, and an upgraded socket
+    // that stays open keeps http.Server.close from ever finishing.
+    for (const socket of this.sockets) socket.close(SERVICE_RESTART, 'server_restarting')
   }
 
   private async authenticate(
@@ -123,16 +140,52 @@ export class SyncEngine {
     documentName: string,
   ): Promise<SyncContext> {
     const credential = token && token !== 'cookie' ? token : context.cookieToken
-    const session = credential ? await this.options.sessions.validate(credential) : undefined
-    if (!session) throw this.refuse('not_authenticated', documentName)
+    const access = await this.checkAccess(credential, documentName)
+    if (!access.ok) throw this.refuse(access.reason, documentName, access.userId)
+    return { userId: access.session.userId, sessionId: access.session.id, credential }
+  }
 
-    const access = await checkDocumentAccess(
-      this.options.conversations,
-      documentName,
-      session.userId,
-    )
-    if (!access.ok) throw this.refuse(access.reason, documentName, session.userId)
-    return { userId: session.userId, sessionId: session.id }
+  private async connected(
+    connection: Connection,
+    context: SyncContext,
+    documentName: string,
+  ): Promise<void> {
+    const { userId, sessionId } = context
+    if (!userId || !sessionId) return
+    const owner = { userId, sessionId, documentName }
+    this.registry.add(connection, owner)
+    this.options.metrics.syncConnections.set(this.registry.size)
+
+    // A logout, removal or deletion applied while the document loaded found no connection
+    // to close, so access is checked again now that later ones will find this connection.
+    const access = await this.checkAccess(context.credential, documentName)
+    if (!access.ok) this.registry.closeWhere((registered) => registered === owner, access.reason)
+  }
+
+  /** Checks a credential's session and the access of its user to a document. */
+  private async checkAccess(
+    credential: string | undefined,
+    documentName: string,
+  ): Promise<{ ok: true; session: Session } | { ok: false; reason: CloseReason; userId?: string }> {
+    try {
+      const session = credential ? await this.options.sessions.validate(credential) : undefined
+      if (!session) return { ok: false, reason: 'not_authenticated' }
+      const access = await checkDocumentAccess(
+        this.options.conversations,
+        documentName,
+        session.userId,
+      )
+      if (!access.ok) return { ok: false, reason: access.reason, userId: session.userId }
+      return { ok: true, session }
+    } catch (error) {
+      // A database error is temporary, so the client is told to reconnect, not to log in
+      // again or to drop its copy as it would for another reason.
+      this.log.error(
+        { event: 'access_check_failed', documentName, err: error },
+        'failed to check document access',
+      )
+      return { ok: false, reason: 'server_restarting' }
+    }
   }
 
   private async load(documentName: string, document: Y.Doc): Promise<void> {

@@ -36,6 +36,7 @@ export function createUpgradeHandler(
       }
       const cookieToken = parseCookie(request.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE]
       wss.handleUpgrade(request, socket, head, (ws) => {
+        engine.trackSocket(ws)
         const fetchRequest = new Request(`http://localhost${url.pathname}${url.search}`, {
           headers: toHeaders(request.headers),
         })
