@@ -21,7 +21,10 @@ function freePort(): Promise<number> {
     const probe = net.createServer()
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()))
+      probe.close(() => {
+        if (typeof address === 'object' && address) resolve(address.port)
+        else reject(new Error('no port was assigned'))
+      })
     })
   })
 }

@@ -22,7 +22,7 @@ export async function storedTexts(store: DocumentStore, name: string): Promise<s
   return messageTexts(await store.load(name))
 }
 
-/** Returns whether a client's document holds no content at all, not even deletions. */
+/** Returns whether a document contains no item from any client. */
 export function isEmptyDoc(doc: Y.Doc): boolean {
-  return doc.store.clients.size === 0 && doc.share.size === 0
+  return doc.store.clients.size === 0
 }

@@ -44,10 +44,13 @@ export async function requestJson<T = unknown>(
   }
 }
 
+/** Password of every user that createApiUser signs up. */
+export const API_USER_PASSWORD = 'correct horse battery'
+
 /** Signs up a new user and takes a bearer token for it. */
 export async function createApiUser(baseUrl: string, prefix = 'user'): Promise<ApiUser> {
   const username = uniqueName(prefix)
-  const password = 'correct horse battery'
+  const password = API_USER_PASSWORD
   const signup = await requestJson<{ user: User }>(baseUrl, 'POST', '/api/auth/signup', {
     body: { username, password },
   })

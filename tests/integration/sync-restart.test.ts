@@ -1,0 +1,127 @@
+import type { Kysely } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { listMessages, sendMessage } from '../../shared/chat-document.ts'
+import { conversationDocumentName } from '../../shared/document-names.ts'
+import { COMPACT_AFTER_ROWS } from '../../sync-server/sync/compactor.ts'
+import type { Database } from '../../sync-server/persistence/schema.ts'
+import {
+  createApiUser,
+  createGroup,
+  openDocument,
+  type SyncClient,
+  waitFor,
+  waitForAcknowledged,
+  waitForSync,
+} from '../helpers/clients.ts'
+import { messageTexts } from '../helpers/chat-fixtures.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+
+/** Reads a document's rows with SQL and applies them to a fresh Y.Doc, without DocumentStore. */
+async function readStoredDoc(db: Kysely<Database>, name: string) {
+  const snapshot = await db
+    .selectFrom('documents')
+    .select('snapshot')
+    .where('name', '=', name)
+    .executeTakeFirst()
+  const updates = await db
+    .selectFrom('document_updates')
+    .select('data')
+    .where('name', '=', name)
+    .orderBy('seq')
+    .execute()
+  const doc = new Y.Doc()
+  if (snapshot?.snapshot) Y.applyUpdate(doc, snapshot.snapshot)
+  for (const row of updates) Y.applyUpdate(doc, row.data)
+  return { doc, hasSnapshot: Boolean(snapshot?.snapshot), updateRows: updates.length }
+}
+
+const textsOf = (doc: Y.Doc) => listMessages(doc).map((message) => message.text)
+
+describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (kind) => {
+  let server: TestServer
+  const clients: SyncClient[] = []
+
+  beforeAll(async () => {
+    server = await startTestServer({ database: kind })
+  })
+  afterAll(async () => {
+    for (const client of clients) client.destroy()
+    await server.stop()
+    await server.database.drop()
+  })
+
+  const open = (token: string, name: string) => {
+    const client = openDocument(server.url, token, name)
+    clients.push(client)
+    return client
+  }
+
+  /** Ana and Ben each send `perUser` messages, taking turns, each waiting to see the other's. */
+  const exchange = async (perUser: number) => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const name = conversationDocumentName((await createGroup(ana, [ben])).id)
+    const anaClient = open(ana.token, name)
+    const benClient = open(ben.token, name)
+    await waitForSync(anaClient)
+    await waitForSync(benClient)
+
+    for (let turn = 0; turn < perUser; turn++) {
+      sendMessage(anaClient.doc, { authorId: ana.user.id, text: `ana ${turn}` })
+      await waitFor(() => textsOf(benClient.doc).length === turn * 2 + 1, `Ben to see ana ${turn}`)
+      sendMessage(benClient.doc, { authorId: ben.user.id, text: `ben ${turn}` })
+      await waitFor(() => textsOf(anaClient.doc).length === turn * 2 + 2, `Ana to see ben ${turn}`)
+    }
+    await waitForAcknowledged(anaClient)
+    await waitForAcknowledged(benClient)
+    return { ben, name, anaClient, benClient }
+  }
+
+  const expectedTexts = (perUser: number) =>
+    Array.from({ length: perUser }, (_, turn) => [`ana ${turn}`, `ben ${turn}`]).flat()
+
+  it('serves the whole history to a fresh client', async () => {
+    const { ben, name, anaClient, benClient } = await exchange(5)
+    const liveTexts = textsOf(anaClient.doc)
+
+    // Regression: with these clients still connected, the restart waited forever for their
+    // sockets to end.
+    await server.restart()
+    await waitFor(
+      () => anaClient.closes.length > 0 && benClient.closes.length > 0,
+      'the restart to close the live clients',
+    )
+    const fresh = open(ben.token, name)
+    await waitForSync(fresh)
+    const stored = await readStoredDoc(server.server.services.db, name)
+
+    expect(liveTexts).toEqual(expectedTexts(5))
+    expect(textsOf(benClient.doc)).toEqual(liveTexts)
+    expect(new Set(anaClient.closes)).toEqual(new Set(['server_restarting']))
+    expect(new Set(benClient.closes)).toEqual(new Set(['server_restarting']))
+    expect(textsOf(fresh.doc)).toEqual(liveTexts)
+    expect(textsOf(stored.doc)).toEqual(liveTexts)
+    expect(Y.encodeStateVector(stored.doc)).toEqual(Y.encodeStateVector(fresh.doc))
+  })
+
+  it('keeps the history whole across a compaction', async () => {
+    // Each message is one update row, so this many turns pass the compaction threshold.
+    const perUser = Math.ceil(COMPACT_AFTER_ROWS / 2) + 5
+    const { ben, name, anaClient } = await exchange(perUser)
+    const liveTexts = textsOf(anaClient.doc)
+
+    await server.restart()
+    const fresh = open(ben.token, name)
+    await waitForSync(fresh)
+    const stored = await readStoredDoc(server.server.services.db, name)
+    const loadedTexts = messageTexts(await server.server.services.documents.load(name))
+
+    expect(liveTexts).toEqual(expectedTexts(perUser))
+    expect(stored.hasSnapshot).toBe(true)
+    expect(stored.updateRows).toBeLessThan(perUser * 2)
+    expect(textsOf(stored.doc)).toEqual(liveTexts)
+    expect(loadedTexts).toEqual(liveTexts)
+    expect(textsOf(fresh.doc)).toEqual(liveTexts)
+  })
+})
