@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely'
 
-/** Tables of the Parley database, as kysely sees them. */
+/** Tables of the Parley database, typed for kysely. */
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
