@@ -14,6 +14,8 @@ export interface Config {
   logLevel: string
   /** Login and signup attempts allowed per minute, per client address and per username. */
   authAttemptsPerMinute: number
+  /** Largest document update one sync message may carry, in bytes. */
+  maxUpdateBytes: number
 }
 
 /** Reads the configuration; throws a RangeError naming the variable when a value is invalid. */
@@ -32,6 +34,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicOrigins: origins?.length ? origins : defaultOrigins(host, port),
     appDir: path.resolve(env.APP_DIR ?? 'app/dist'),
     logLevel: env.LOG_LEVEL ?? 'info',
+    maxUpdateBytes: parsePositive('MAX_UPDATE_BYTES', env.MAX_UPDATE_BYTES ?? String(1024 * 1024)),
     authAttemptsPerMinute: parsePositive(
       'AUTH_ATTEMPTS_PER_MINUTE',
       env.AUTH_ATTEMPTS_PER_MINUTE ?? '30',

@@ -15,6 +15,7 @@ import { DocumentStore } from './persistence/document-store.ts'
 import { UserStore } from './persistence/users.ts'
 import { ControlChannel } from './sync/control-channel.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
+import { ClientBindings } from './sync/validation/client-bindings.ts'
 import { createUpgradeHandler } from './sync/upgrade.ts'
 
 /** A running Parley server. */
@@ -48,7 +49,9 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     documents,
     logger: log,
     metrics,
+    bindings: new ClientBindings(db),
     redisUrl: config.redisUrl,
+    maxUpdateBytes: config.maxUpdateBytes,
   })
   const control = new ControlChannel(engine.registry, log.child({ subsystem: 'control' }))
   if (config.redisUrl) await control.connect(config.redisUrl)
@@ -83,6 +86,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     engine,
     config.publicOrigins,
     log.child({ subsystem: 'upgrade' }),
+    config.maxUpdateBytes,
   )
   server.on('upgrade', (request, socket, head) => upgrade(request, socket, head))
   await new Promise<void>((resolve, reject) => {

@@ -76,8 +76,23 @@ const initial: Migration = {
   },
 }
 
+/** Binds Yjs client ids to the users that write with them, per document. */
+const clientIds: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('client_ids')
+      .addColumn('document_name', 'text', (col) => col.notNull())
+      .addColumn('client_id', 'bigint', (col) => col.notNull())
+      .addColumn('user_id', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('client_ids_pk', ['document_name', 'client_id'])
+      .execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0003_client_ids': clientIds,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

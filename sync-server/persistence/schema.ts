@@ -8,6 +8,7 @@ export interface Database {
   members: MembersTable
   documents: DocumentsTable
   document_updates: DocumentUpdatesTable
+  client_ids: ClientIdsTable
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>
@@ -65,5 +66,13 @@ export interface DocumentUpdatesTable {
   seq: Generated<number>
   name: string
   data: Uint8Array
+  created_at: CreatedAt
+}
+
+export interface ClientIdsTable {
+  document_name: string
+  /** Yjs client id; a user id, or 'server' for the server's own writes. */
+  client_id: number
+  user_id: string
   created_at: CreatedAt
 }

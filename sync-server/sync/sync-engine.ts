@@ -18,7 +18,9 @@ import type { DocumentStore } from '../persistence/document-store.ts'
 import { checkDocumentAccess } from './access.ts'
 import { COMPACT_AFTER_ROWS, Compactor } from './compactor.ts'
 import { ConnectionRegistry } from './connection-registry.ts'
-import { novelPartOf } from './novel-update.ts'
+import type { ClientBindings } from './validation/client-bindings.ts'
+import { SERVER_OWNER } from './validation/client-bindings.ts'
+import { validateUpdate } from './validation/validate-update.ts'
 import { UpdateLog } from './update-log.ts'
 
 /** Largest update one message may carry, in bytes. */
@@ -56,7 +58,10 @@ export interface SyncEngineOptions {
   documents: DocumentStore
   logger: Logger
   metrics: Metrics
+  bindings: ClientBindings
   redisUrl?: string
+  /** Largest update one message may carry, in bytes; MAX_UPDATE_BYTES by default. */
+  maxUpdateBytes?: number
 }
 
 /** The Hocuspocus instance with Parley's hooks, and the stores behind it. */
@@ -103,7 +108,9 @@ export class SyncEngine {
         }
         return Promise.resolve()
       },
+      afterLoadDocument: (data) => this.bindServerClient(data.documentName, data.document),
       afterUnloadDocument: (data) => {
+        options.bindings.forget(data.documentName)
         this.compactor.schedule(data.documentName)
         return Promise.resolve()
       },
@@ -213,18 +220,42 @@ export class SyncEngine {
     context: SyncContext,
   ): Promise<void> {
     if (type !== SYNC_STEP_2 && type !== SYNC_UPDATE) return
-    if (payload.length > MAX_UPDATE_BYTES) {
-      throw this.refuse('too_large', documentName, context.userId)
+    if (payload.length > (this.options.maxUpdateBytes ?? MAX_UPDATE_BYTES)) {
+      throw this.refuse('too_large', documentName, context.userId, { bytes: payload.length })
     }
-    let novel: Uint8Array | undefined
-    try {
-      novel = novelPartOf(document, payload)
-    } catch {
-      throw this.refuse('invalid_update', documentName, context.userId)
+    const writer = context.userId
+    if (!writer) throw this.refuse('not_authenticated', documentName)
+
+    const result = await validateUpdate(
+      document,
+      documentName,
+      payload,
+      writer,
+      this.options.bindings,
+    )
+    if (!result.ok) {
+      throw this.refuse(result.reason, documentName, writer, result.violation)
     }
     // The update is acknowledged only after this resolves, so an acknowledged update is
     // committed in the database.
-    if (novel) await this.updateLog.append(documentName, novel)
+    if (result.novel) await this.updateLog.append(documentName, result.novel)
+  }
+
+  /**
+   * Binds the client id of the server's copy of a document to the server before the server
+   * writes to it, picking another id when a client holds this one already.
+   */
+  private async bindServerClient(documentName: string, document: Y.Doc): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const taken = await this.options.bindings.bind(
+        documentName,
+        [document.clientID],
+        SERVER_OWNER,
+      )
+      if (taken.length === 0) return
+      document.clientID = Math.floor(Math.random() * 2 ** 31)
+    }
+    throw new Error(`could not bind a server client id for ${documentName}`)
   }
 
   private onChange(
@@ -274,9 +305,14 @@ export class SyncEngine {
     }
   }
 
-  private refuse(reason: CloseReason, documentName: string, userId?: string): Refusal {
+  private refuse(
+    reason: CloseReason,
+    documentName: string,
+    userId?: string,
+    detail?: Record<string, unknown>,
+  ): Refusal {
     this.options.metrics.syncRefusals.inc({ reason })
-    this.log.info({ event: 'sync_refused', reason, documentName, userId })
+    this.log.info({ event: 'sync_refused', reason, documentName, userId, ...detail })
     return new Refusal(reason)
   }
 }

@@ -18,9 +18,11 @@ export function createUpgradeHandler(
   engine: SyncEngine,
   allowedOrigins: string[],
   logger: Logger,
+  maxUpdateBytes = MAX_UPDATE_BYTES,
 ): (request: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  // Room for one update of the maximum size plus the message header.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UPDATE_BYTES + 64 * 1024 })
+  // Room for one update of the maximum size plus the message header, so that an oversized
+  // update reaches the sync hook and gets the too_large reason instead of a bare close.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxUpdateBytes + 64 * 1024 })
 
   return (request, socket, head) => {
     try {

@@ -1,0 +1,148 @@
+import * as Y from 'yjs'
+
+/** Where an item lives: directly in a root, or inside the type created by another item. */
+export type ParentRef =
+  | { kind: 'root'; name: string; key: string | null }
+  | { kind: 'item'; id: Y.ID; key: string | null }
+
+/** What the validator needs to know of an item, whether it is new or already stored. */
+export interface ItemInfo {
+  id: Y.ID
+  length: number
+  parent: ParentRef
+  /** Whether the item creates a Y.Map. */
+  isMap: boolean
+  /** Values of an item of plain content, such as a map entry's value. */
+  values: unknown[] | undefined
+  deleted: boolean
+  /** Whether the item comes from the update under check rather than the document. */
+  isNew: boolean
+}
+
+/**
+ * Looks up items by id in an update and in the current document without applying the update.
+ * The update format omits the parent of an item that has an origin, so the parent is taken
+ * from the origin (or right origin) item, as Yjs does when it integrates the item.
+ */
+export class StructIndex {
+  private readonly newItems = new Map<number, Y.Item[]>()
+  private readonly resolved = new Map<Y.Item, ParentRef | null>()
+
+  constructor(
+    private readonly doc: Y.Doc,
+    structs: (Y.Item | Y.GC | Y.Skip)[],
+  ) {
+    for (const struct of structs) {
+      if (!(struct instanceof Y.Item)) continue
+      const list = this.newItems.get(struct.id.client) ?? []
+      list.push(struct)
+      this.newItems.set(struct.id.client, list)
+    }
+  }
+
+  /** Returns the items of the update. */
+  *updateItems(): Generator<Y.Item> {
+    for (const list of this.newItems.values()) yield* list
+  }
+
+  /** Describes a new item of the update; undefined when its parent cannot be found. */
+  describeNew(item: Y.Item): ItemInfo | undefined {
+    const parent = this.parentOfNew(item, 0)
+    if (!parent) return undefined
+    return {
+      id: item.id,
+      length: item.length,
+      parent,
+      isMap: item.content instanceof Y.ContentType && item.content.type instanceof Y.Map,
+      values: item.content instanceof Y.ContentAny ? item.content.arr : undefined,
+      deleted: item.content instanceof Y.ContentDeleted,
+      isNew: true,
+    }
+  }
+
+  /** Describes the item that contains an id, in the update or the document. */
+  describe(id: Y.ID): ItemInfo | undefined {
+    const fresh = this.findNew(id)
+    if (fresh) return this.describeNew(fresh)
+    const stored = this.findStored(id)
+    if (!stored) return undefined
+    const parent = parentOfStored(stored)
+    if (!parent) return undefined
+    return {
+      id: stored.id,
+      length: stored.length,
+      parent,
+      isMap: stored.content instanceof Y.ContentType && stored.content.type instanceof Y.Map,
+      values: stored.content instanceof Y.ContentAny ? stored.content.arr : undefined,
+      deleted: stored.deleted,
+      isNew: false,
+    }
+  }
+
+  /** Returns the stored items that overlap a range of one client's clocks, in clock order. */
+  storedItemsInRange(client: number, clock: number, length: number): (Y.Item | Y.GC)[] | undefined {
+    const structs = this.doc.store.clients.get(client)
+    if (!structs || Y.getState(this.doc.store, client) < clock + length) return undefined
+    const result: (Y.Item | Y.GC)[] = []
+    let index = Y.findIndexSS(structs, clock)
+    for (; index < structs.length; index++) {
+      const struct = structs[index]
+      if (!struct || struct.id.clock >= clock + length) break
+      result.push(struct as Y.Item | Y.GC)
+    }
+    return result
+  }
+
+  private parentOfNew(item: Y.Item, depth: number): ParentRef | null {
+    const cached = this.resolved.get(item)
+    if (cached !== undefined) return cached
+    let result: ParentRef | null = null
+    if (typeof item.parent === 'string') {
+      result = { kind: 'root', name: item.parent, key: item.parentSub }
+    } else if (item.parent instanceof Y.ID) {
+      result = { kind: 'item', id: item.parent, key: item.parentSub }
+    } else if (depth < 64) {
+      const neighbour = item.origin ?? item.rightOrigin
+      result = neighbour ? this.parentOfId(neighbour, depth + 1) : null
+    }
+    this.resolved.set(item, result)
+    return result
+  }
+
+  private parentOfId(id: Y.ID, depth: number): ParentRef | null {
+    const fresh = this.findNew(id)
+    if (fresh) return this.parentOfNew(fresh, depth)
+    const stored = this.findStored(id)
+    return stored ? parentOfStored(stored) : null
+  }
+
+  private findNew(id: Y.ID): Y.Item | undefined {
+    const list = this.newItems.get(id.client)
+    if (!list) return undefined
+    let low = 0
+    let high = list.length - 1
+    while (low <= high) {
+      const middle = (low + high) >> 1
+      const item = list[middle]
+      if (!item) return undefined
+      if (item.id.clock + item.length <= id.clock) low = middle + 1
+      else if (item.id.clock > id.clock) high = middle - 1
+      else return item
+    }
+    return undefined
+  }
+
+  private findStored(id: Y.ID): Y.Item | undefined {
+    if (Y.getState(this.doc.store, id.client) <= id.clock) return undefined
+    const struct = Y.getItem(this.doc.store, id)
+    return struct instanceof Y.Item ? struct : undefined
+  }
+}
+
+function parentOfStored(item: Y.Item): ParentRef | null {
+  const parent = item.parent
+  if (!(parent instanceof Y.AbstractType)) return null
+  const parentItem = parent._item
+  if (parentItem) return { kind: 'item', id: parentItem.id, key: item.parentSub }
+  return { kind: 'root', name: Y.findRootTypeKey(parent), key: item.parentSub }
+}
