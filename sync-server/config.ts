@@ -16,7 +16,11 @@ export interface Config {
   authAttemptsPerMinute: number
   /** Largest document update one sync message may carry, in bytes. */
   maxUpdateBytes: number
+  /** Whether a reverse proxy sets X-Forwarded-For, so rate limits count the client behind it. */
+  trustProxy: boolean
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Reads the configuration; throws a RangeError naming the variable when a value is invalid. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -28,12 +32,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port,
     host,
-    databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: parseUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
+    redisUrl: parseUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     publicOrigins: origins?.length ? origins : defaultOrigins(host, port),
     appDir: path.resolve(env.APP_DIR ?? 'app/dist'),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: parseLogLevel(env.LOG_LEVEL ?? 'info'),
+    trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY ?? 'false'),
     maxUpdateBytes: parsePositive('MAX_UPDATE_BYTES', env.MAX_UPDATE_BYTES ?? String(1024 * 1024)),
     authAttemptsPerMinute: parsePositive(
       'AUTH_ATTEMPTS_PER_MINUTE',
@@ -43,15 +48,50 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function parsePort(value: string): number {
-  const port = Number(value)
+  const port = /^[0-9]{1,5}$/.test(value) ? Number(value) : Number.NaN
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`PORT must be an integer from 0 to 65535, got "${value}"`)
   }
   return port
 }
 
+function parseUrl(
+  name: string,
+  value: string | undefined,
+  protocols: string[],
+): string | undefined {
+  if (!value) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new RangeError(
+      `${name} must be a URL such as ${protocols[0]}//host:port/..., got an invalid value`,
+    )
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new RangeError(
+      `${name} must start with ${protocols.join(' or ')}//, got ${url.protocol}//`,
+    )
+  }
+  return value
+}
+
+function parseLogLevel(value: string): string {
+  if (!LOG_LEVELS.includes(value)) {
+    throw new RangeError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`)
+  }
+  return value
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0' || value === '') return false
+  throw new RangeError(`${name} must be true or false, got "${value}"`)
+}
+
 function parsePositive(name: string, value: string): number {
-  const parsed = Number(value)
+  const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
   if (!Number.isInteger(parsed) || parsed < 1) {
     throw new RangeError(`${name} must be a positive integer, got "${value}"`)
   }

@@ -1,8 +1,15 @@
-import { readConfig } from './config.ts'
+import { type Config, readConfig } from './config.ts'
 import { createLogger } from './observability/logger.ts'
 import { startServer } from './server.ts'
 
-const config = readConfig()
+let config: Config
+try {
+  config = readConfig()
+} catch (error) {
+  // Configuration errors name the variable and the fix; a stack trace adds nothing.
+  process.stderr.write(`Parley cannot start: ${(error as Error).message}\n`)
+  process.exit(1)
+}
 const logger = createLogger(config.logLevel)
 
 try {

@@ -78,7 +78,12 @@ export function createHttpApp(services: Services): Hono<AppEnv> {
   })
   app.route('/api', api)
 
-  mountApp(app, services.config.appDir)
+  if (!mountApp(app, services.config.appDir) && services.config.appDir) {
+    log.warn(
+      { event: 'app_missing', appDir: services.config.appDir },
+      `no built app in ${services.config.appDir}; run npm run build:app (npm start does it)`,
+    )
+  }
 
   app.onError((error, c) => {
     if (error instanceof ApiError) {
@@ -118,13 +123,14 @@ function errorBody(code: ErrorBody['error']['code'], message: string): ErrorBody
   return { error: { code, message } }
 }
 
-/** Serves the built app, with index.html for client-side routes. */
-function mountApp(app: Hono<AppEnv>, appDir: string | undefined): void {
-  if (!appDir || !fs.existsSync(path.join(appDir, 'index.html'))) return
+/** Serves the built app, with index.html for client-side routes; returns false without one. */
+function mountApp(app: Hono<AppEnv>, appDir: string | undefined): boolean {
+  if (!appDir || !fs.existsSync(path.join(appDir, 'index.html'))) return false
   const cacheControl = (file: string, c: { header(name: string, value: string): void }) => {
     const immutable = file.includes(`${path.sep}assets${path.sep}`)
     c.header('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
   }
   app.use('*', serveStatic({ root: appDir, onFound: cacheControl }))
   app.get('*', serveStatic({ root: appDir, path: 'index.html', onFound: cacheControl }))
+  return true
 }

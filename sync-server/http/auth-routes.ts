@@ -29,7 +29,7 @@ export function authRoutes(services: Services): Hono<AppEnv> {
 
   const login = async (c: Context<AppEnv>, kind: 'cookie' | 'token') => {
     const body = await parseBody(c, credentialsBody)
-    limit(`address:${clientAddress(c)}`)
+    limit(`address:${clientAddress(c, services.config.trustProxy)}`)
     limit(`user:${body.username.toLowerCase()}`)
     const found = await services.users.findForLogin(body.username)
     if (!found) await verifyAgainstDummy(body.password)
@@ -41,7 +41,7 @@ export function authRoutes(services: Services): Hono<AppEnv> {
 
   app.post('/signup', async (c) => {
     const body = await parseBody(c, signupBody)
-    limit(`address:${clientAddress(c)}`)
+    limit(`address:${clientAddress(c, services.config.trustProxy)}`)
     const created = await services.users.create({
       username: body.username,
       displayName: body.displayName ?? body.username,
@@ -108,7 +108,15 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
   })
 }
 
-function clientAddress(c: Context<AppEnv>): string {
+/**
+ * Returns the address that rate limits count. Behind a trusted proxy it is the last
+ * X-Forwarded-For entry, the one the proxy appended: earlier entries come from the client.
+ */
+function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
+    if (forwarded) return forwarded
+  }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
     ?.incoming
   return incoming?.socket?.remoteAddress ?? 'unknown'

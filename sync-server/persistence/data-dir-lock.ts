@@ -17,15 +17,17 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' })
+      fs.writeFileSync(lockPath, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, {
+        flag: 'wx',
+      })
       return { path: lockPath, release: () => releaseIfOwned(lockPath) }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
     const owner = readOwner(lockPath)
-    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    if (owner !== undefined && owner.pid !== process.pid && isOwnerAlive(owner)) {
       throw new Error(
-        `the database in ${dataDir} is in use by process ${owner}; stop it or set DATA_DIR to another directory`,
+        `the database in ${dataDir} is in use by process ${owner.pid}; stop it or set DATA_DIR to another directory`,
       )
     }
     // The owner died without releasing the lock, so the directory is free to take over.
@@ -34,10 +36,40 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   throw new Error(`could not take the lock file ${lockPath}`)
 }
 
-function readOwner(lockPath: string): number | undefined {
+interface LockOwner {
+  pid: number
+  /** Start time of the process in clock ticks since boot, when /proc provides it. */
+  startTime: string | undefined
+}
+
+function readOwner(lockPath: string): LockOwner | undefined {
   try {
-    const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10)
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+    const [pidText, startTime] = fs.readFileSync(lockPath, 'utf8').trim().split(' ')
+    const pid = Number.parseInt(pidText ?? '', 10)
+    return Number.isInteger(pid) && pid > 0 ? { pid, startTime: startTime || undefined } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Checks that the lock's owner still runs. A process id can be reused after a crash, so
+ * where /proc gives start times, a live process that started at another time is not the owner.
+ */
+function isOwnerAlive(owner: LockOwner): boolean {
+  if (!isAlive(owner.pid)) return false
+  if (owner.startTime === undefined) return true
+  const current = processStartTime(owner.pid)
+  return current === undefined || current === owner.startTime
+}
+
+/** Reads a process's start time from /proc/<pid>/stat (field 22); undefined elsewhere. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
   } catch {
     return undefined
   }
@@ -54,5 +86,5 @@ function isAlive(pid: number): boolean {
 }
 
 function releaseIfOwned(lockPath: string): void {
-  if (readOwner(lockPath) === process.pid) fs.rmSync(lockPath, { force: true })
+  if (readOwner(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true })
 }

@@ -20,9 +20,9 @@ export function createUpgradeHandler(
   logger: Logger,
   maxUpdateBytes = MAX_UPDATE_BYTES,
 ): (request: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  // Room for one update of the maximum size plus the message header, so that an oversized
-  // update reaches the sync hook and gets the too_large reason instead of a bare close.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxUpdateBytes + 64 * 1024 })
+  // Frames up to twice the update limit reach the sync hook, which refuses an oversized
+  // update with the too_large reason; larger frames are closed by ws with code 1009.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * maxUpdateBytes + 64 * 1024 })
 
   return (request, socket, head) => {
     try {

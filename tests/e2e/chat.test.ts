@@ -14,6 +14,11 @@ import {
 import { uniqueName } from '../helpers/clients.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
+/** The README's screenshots are replaced only on request (npm run screenshots). */
+const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
+  ? 'docs/screenshots'
+  : 'test-results/screenshots'
+
 describe('chat in the browser', { timeout: 60_000 }, () => {
   let server: TestServer
   let browser: Browser
@@ -66,7 +71,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
 
   it('fits desktop and phone without sideways scrolling', async () => {
     expect(await scrollsSideways(ana)).toBe(false)
-    await ana.screenshot({ path: 'docs/screenshots/desktop.png' })
+    await ana.screenshot({ path: `${SCREENSHOT_DIR}/desktop.png` })
 
     const phone = await anaContext.newPage()
     await phone.setViewportSize(PHONE)
@@ -74,7 +79,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     await phone.getByTestId('conversation-item').first().click()
     await expect.poll(() => messageTexts(phone), { timeout: 10_000 }).toHaveLength(2)
     expect(await scrollsSideways(phone)).toBe(false)
-    await phone.screenshot({ path: 'docs/screenshots/phone.png' })
+    await phone.screenshot({ path: `${SCREENSHOT_DIR}/phone.png` })
     await phone.close()
   })
 
