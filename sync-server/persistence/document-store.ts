@@ -9,6 +9,21 @@ export interface CompactionResult {
 }
 
 /**
+ * Drops the content of deleted items, so that the text of a deleted message does not
+ * survive compaction. Applying the merged update to a document with garbage collection on
+ * and encoding it again keeps every item's id, unlike building the content anew.
+ */
+export function collectGarbage(update: Uint8Array): Uint8Array {
+  const doc = new Y.Doc({ gc: true })
+  try {
+    Y.applyUpdate(doc, update)
+    return Y.encodeStateAsUpdate(doc)
+  } finally {
+    doc.destroy()
+  }
+}
+
+/**
  * Document storage in log shape: updates are appended as rows of document_updates, and
  * compaction merges them into the snapshot of the documents table. A document is its
  * snapshot plus every update row still present, so a row is never lost by a compaction
@@ -85,7 +100,7 @@ export class DocumentStore {
 
       const parts = updates.map((row) => row.data)
       if (current.snapshot) parts.unshift(current.snapshot)
-      const snapshot = Y.mergeUpdates(parts)
+      const snapshot = collectGarbage(Y.mergeUpdates(parts))
       await trx
         .updateTable('documents')
         .set({ snapshot, updated_at: new Date() })
