@@ -1,15 +1,23 @@
-import { useState } from 'react'
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { User } from '../../../shared/api.ts'
-import type { ConversationId } from '../../../shared/ids.ts'
+import type { ConversationId, MessageId } from '../../../shared/ids.ts'
 import { ApiError } from '../api/http.ts'
 import { useConversation } from '../api/queries.ts'
 import { conversationTitle } from '../conversations/conversation-title.ts'
+import { memberDirectory } from '../messages/member-directory.ts'
+import { rememberNames } from '../messages/remembered-names.ts'
 import { navigate } from '../routing/router.ts'
-import { useConversationSession, useConversationSnapshot } from '../sync/hooks.ts'
+import {
+  useConnectionState,
+  useConversationSession,
+  useConversationSnapshot,
+} from '../sync/hooks.ts'
 import { Avatar } from '../ui/Avatar.tsx'
+import { TypingIndicator } from '../presence/TypingIndicator.tsx'
 import { Composer } from './Composer.tsx'
 import { GroupInfoPanel } from './GroupInfoPanel.tsx'
 import { MessageList } from './MessageList.tsx'
+import { ResyncNotice } from './ResyncNotice.tsx'
 import { SyncProblemNotice } from './SyncProblemNotice.tsx'
 
 /** Renders one conversation: its messages, the composer and, for groups, the info panel. */
@@ -18,12 +26,25 @@ export function ConversationView(props: { user: User; conversationId: Conversati
   const { conversation, error } = useConversation(user.id, conversationId)
   const session = useConversationSession(conversationId)
   const snapshot = useConversationSnapshot(session)
+  const online = useConnectionState() === 'online'
   const [showInfo, setShowInfo] = useState(false)
+  const [replyToId, setReplyToId] = useState<MessageId | null>(null)
 
   const notMember = error instanceof ApiError && error.code === 'not_found'
   const title = conversation ? conversationTitle(conversation, user.id) : 'Conversation'
   const isGroup = conversation?.kind === 'group'
   const memberCount = conversation?.members.length ?? 0
+  const members = useMemo(() => memberDirectory(conversation, user.id), [conversation, user.id])
+  const canModerate = isGroup && members.isAdmin(user.id)
+  const replyTarget = replyToId
+    ? snapshot.messages.find((view) => view.message.id === replyToId)?.message
+    : undefined
+
+  useEffect(() => {
+    if (conversation) rememberNames(user.id, members.members)
+  }, [conversation, members, user.id])
+
+  const cancelReply = useCallback(() => setReplyToId(null), [])
 
   return (
     <div className="conversation">
@@ -61,8 +82,28 @@ export function ConversationView(props: { user: User; conversationId: Conversati
             <p className="notice notice--warning">You no longer have access to this conversation</p>
           )}
           <SyncProblemNotice problem={snapshot.problem} session={session} />
-          <MessageList snapshot={snapshot} conversation={conversation} viewerId={user.id} />
-          <Composer session={session} disabled={!snapshot.canSend || notMember} />
+          <ResyncNotice resynchronization={snapshot.resynchronization} session={session} />
+          <MessageList
+            session={session}
+            snapshot={snapshot}
+            conversationId={conversationId}
+            members={members}
+            viewerId={user.id}
+            canModerate={canModerate}
+            online={online}
+            onReply={setReplyToId}
+          />
+          <TypingIndicator session={session} />
+          <Composer
+            key={conversationId}
+            session={session}
+            conversationId={conversationId}
+            members={members}
+            viewerId={user.id}
+            disabled={!snapshot.canSend || notMember}
+            replyTarget={replyTarget}
+            onCancelReply={cancelReply}
+          />
         </div>
         {isGroup && showInfo && conversation && (
           <GroupInfoPanel

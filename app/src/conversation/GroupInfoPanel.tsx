@@ -1,56 +1,34 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import type { Conversation, MemberRole, User } from '../../../shared/api.ts'
-import type { UserId } from '../../../shared/ids.ts'
-import { api } from '../api/endpoints.ts'
 import { errorMessage } from '../api/error-message.ts'
-import { queryKeys } from '../api/queries.ts'
+import { conversationTitle } from '../conversations/conversation-title.ts'
+import { GroupTitleEditor } from '../conversations/GroupTitleEditor.tsx'
+import type { GroupChange } from '../conversations/use-group-change.ts'
+import { useGroupChange } from '../conversations/use-group-change.ts'
 import { UserSearch } from '../conversations/UserSearch.tsx'
-import { navigate } from '../routing/router.ts'
+import { AvatarWithPresence } from '../presence/OnlineDot.tsx'
 import { useConnectionState } from '../sync/hooks.ts'
-import { Avatar } from '../ui/Avatar.tsx'
 
-type MemberChange =
-  | { kind: 'delete' }
-  | { kind: 'add'; userId: UserId }
-  | { kind: 'remove'; userId: UserId }
-  | { kind: 'role'; userId: UserId; role: MemberRole }
-
-/** Renders the members of a group with their roles. Admins add and remove members, anyone can leave. */
+/**
+ * Renders a group's title and members with their roles. Admins rename the group, add, remove,
+ * promote and demote members and delete the group; anyone can leave. Every change goes
+ * through the server, so the controls are disabled offline.
+ */
 export function GroupInfoPanel(props: {
   conversation: Conversation
   user: User
   onClose: () => void
 }) {
   const { conversation, user, onClose } = props
-  const queryClient = useQueryClient()
   const offline = useConnectionState() === 'offline'
+  const change = useGroupChange(conversation.id, user.id)
   const isAdmin = conversation.members.some(
     (member) => member.user.id === user.id && member.role === 'admin',
   )
   const memberIds = new Set(conversation.members.map((member) => member.user.id))
-
-  const change = useMutation({
-    mutationFn: (request: MemberChange) => {
-      switch (request.kind) {
-        case 'delete':
-          return api.deleteConversation(conversation.id)
-        case 'add':
-          return api.addMember(conversation.id, request.userId)
-        case 'remove':
-          return api.removeMember(conversation.id, request.userId)
-        case 'role':
-          return api.setMemberRole(conversation.id, request.userId, request.role)
-      }
-    },
-    onSuccess: async (_result, request) => {
-      const left = request.kind === 'remove' && request.userId === user.id
-      if (left || request.kind === 'delete') navigate({ name: 'home' })
-      await queryClient.invalidateQueries({ queryKey: queryKeys.conversations(user.id) })
-    },
-  })
   const disabled = offline || change.isPending
   const [confirmingDelete, setConfirmingDelete] = useState(false)
+  const apply = (request: GroupChange) => change.mutate(request)
 
   return (
     <aside className="info" aria-label="Group info" data-testid="group-info-panel">
@@ -65,54 +43,36 @@ export function GroupInfoPanel(props: {
           ×
         </button>
       </div>
-      {offline && <p className="notice">Changing members needs a connection to the server.</p>}
+      {offline && (
+        <p className="notice" data-testid="group-offline">
+          You are offline. Renaming and changing members need a connection to the server.
+        </p>
+      )}
       {change.isError && (
         <p className="form-error" role="alert">
           {errorMessage(change.error)}
         </p>
       )}
 
+      <GroupTitleEditor
+        title={conversationTitle(conversation, user.id)}
+        canRename={isAdmin}
+        disabled={disabled}
+        onRename={(title) => apply({ kind: 'rename', title })}
+      />
+
       <h4 className="info__section">{conversation.members.length} members</h4>
       <ul className="members">
         {conversation.members.map(({ user: member, role }) => (
-          <li key={member.id} className="member" data-testid="member" data-user-id={member.id}>
-            <Avatar name={member.displayName} />
-            <span className="member__names">
-              <span className="member__display">
-                {member.displayName}
-                {member.id === user.id && ' (you)'}
-              </span>
-              <span className="member__username">@{member.username}</span>
-            </span>
-            {role === 'admin' && <span className="badge">Admin</span>}
-            {isAdmin && member.id !== user.id && (
-              <span className="member__actions">
-                <button
-                  type="button"
-                  className="button button--small"
-                  disabled={disabled}
-                  onClick={() =>
-                    change.mutate({
-                      kind: 'role',
-                      userId: member.id,
-                      role: role === 'admin' ? 'member' : 'admin',
-                    })
-                  }
-                >
-                  {role === 'admin' ? 'Make member' : 'Make admin'}
-                </button>
-                <button
-                  type="button"
-                  className="button button--small button--danger"
-                  data-testid="remove-member"
-                  disabled={disabled}
-                  onClick={() => change.mutate({ kind: 'remove', userId: member.id })}
-                >
-                  Remove
-                </button>
-              </span>
-            )}
-          </li>
+          <MemberRow
+            key={member.id}
+            member={member}
+            role={role}
+            isSelf={member.id === user.id}
+            canManage={isAdmin && member.id !== user.id}
+            disabled={disabled}
+            onChange={apply}
+          />
         ))}
       </ul>
 
@@ -123,7 +83,7 @@ export function GroupInfoPanel(props: {
             exclude={memberIds}
             disabled={disabled}
             testIds={{ field: 'add-member-search', result: 'add-member-result' }}
-            onPick={(picked) => change.mutate({ kind: 'add', userId: picked.id })}
+            onPick={(picked) => apply({ kind: 'add', userId: picked.id })}
           />
         </>
       )}
@@ -134,7 +94,7 @@ export function GroupInfoPanel(props: {
           className="button button--danger"
           data-testid="leave-group"
           disabled={disabled}
-          onClick={() => change.mutate({ kind: 'remove', userId: user.id })}
+          onClick={() => apply({ kind: 'remove', userId: user.id })}
         >
           Leave group
         </button>
@@ -158,7 +118,7 @@ export function GroupInfoPanel(props: {
                 className="button button--small button--danger"
                 data-testid="confirm-delete-group"
                 disabled={disabled}
-                onClick={() => change.mutate({ kind: 'delete' })}
+                onClick={() => apply({ kind: 'delete' })}
               >
                 Delete for everyone
               </button>
@@ -174,5 +134,64 @@ export function GroupInfoPanel(props: {
         )}
       </div>
     </aside>
+  )
+}
+
+function MemberRow(props: {
+  member: User
+  role: MemberRole
+  isSelf: boolean
+  canManage: boolean
+  disabled: boolean
+  onChange: (change: GroupChange) => void
+}) {
+  const { member, role, isSelf, canManage, disabled, onChange } = props
+
+  return (
+    <li className="member" data-testid="member" data-user-id={member.id} data-role={role}>
+      <AvatarWithPresence name={member.displayName} userId={member.id} />
+      <span className="member__names">
+        <span className="member__display">
+          {member.displayName}
+          {isSelf && ' (you)'}
+        </span>
+        <span className="member__username">@{member.username}</span>
+      </span>
+      {role === 'admin' && <span className="badge">Admin</span>}
+      {canManage && (
+        <span className="member__actions">
+          {role === 'admin' ? (
+            <button
+              type="button"
+              className="button button--small"
+              data-testid="member-demote"
+              disabled={disabled}
+              onClick={() => onChange({ kind: 'role', userId: member.id, role: 'member' })}
+            >
+              Make member
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button button--small"
+              data-testid="member-promote"
+              disabled={disabled}
+              onClick={() => onChange({ kind: 'role', userId: member.id, role: 'admin' })}
+            >
+              Make admin
+            </button>
+          )}
+          <button
+            type="button"
+            className="button button--small button--danger"
+            data-testid="remove-member"
+            disabled={disabled}
+            onClick={() => onChange({ kind: 'remove', userId: member.id })}
+          >
+            Remove
+          </button>
+        </span>
+      )}
+    </li>
   )
 }

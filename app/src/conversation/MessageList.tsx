@@ -1,23 +1,101 @@
-import { useLayoutEffect, useRef } from 'react'
-import type { Conversation } from '../../../shared/api.ts'
-import type { UserId } from '../../../shared/ids.ts'
-import { memberName } from '../conversations/conversation-title.ts'
-import type { ConversationSnapshot } from '../sync/conversation-session.ts'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import type { ChatMessage } from '../../../shared/chat-document.ts'
+import type { ConversationId, MessageId, UserId } from '../../../shared/ids.ts'
+import type { MemberDirectory } from '../messages/member-directory.ts'
+import { buildTimeline, readersByMessage } from '../messages/timeline.ts'
+import type { ConversationSession, ConversationSnapshot } from '../sync/conversation-session.ts'
+import type { MessageContext } from './MessageItem.tsx'
 import { MessageItem } from './MessageItem.tsx'
+import { SystemEventRow } from './SystemEventRow.tsx'
+import { useFirstUnread, useReadMarking } from './use-read-tracking.ts'
 
 // Distance in pixels from the bottom within which the list follows new messages.
 const FOLLOW_THRESHOLD_PX = 120
+// How long in milliseconds a message stays highlighted after a jump to it.
+const HIGHLIGHT_MS = 1_600
 
-/** Renders the messages of a conversation in document order, kept scrolled to the newest. */
+/**
+ * Renders the timeline of a conversation, kept scrolled to the newest message: messages,
+ * system events and the "New messages" divider. Marks the newest message read while shown.
+ */
 export function MessageList(props: {
+  session: ConversationSession
   snapshot: ConversationSnapshot
-  conversation: Conversation | undefined
+  conversationId: ConversationId
+  members: MemberDirectory
   viewerId: UserId
+  canModerate: boolean
+  online: boolean
+  onReply: (messageId: MessageId) => void
 }) {
-  const { snapshot, conversation, viewerId } = props
+  const { session, snapshot, conversationId, members, viewerId, canModerate, online } = props
+  const { onReply } = props
   const scroller = useRef<HTMLDivElement>(null)
   const following = useRef(true)
+  const [activeId, setActiveId] = useState<MessageId | null>(null)
+  const [highlightedId, setHighlightedId] = useState<MessageId | null>(null)
+  const [unreadAbove, setUnreadAbove] = useState(false)
   const newest = snapshot.messages.at(-1)
+  const firstUnread = useFirstUnread(snapshot, viewerId)
+  const checkRead = useReadMarking(session, scroller, newest?.message.id, firstUnread !== undefined)
+
+  const timeline = useMemo(
+    () => buildTimeline(snapshot.messages, snapshot.systemEvents, firstUnread ?? undefined),
+    [snapshot.messages, snapshot.systemEvents, firstUnread],
+  )
+  const readers = useMemo(
+    () => readersByMessage(snapshot.messages, snapshot.readMarkers, viewerId),
+    [snapshot.messages, snapshot.readMarkers, viewerId],
+  )
+  const byId = useMemo(() => {
+    const messages = new Map<MessageId, ChatMessage>()
+    for (const view of snapshot.messages) messages.set(view.message.id, view.message)
+    return messages
+  }, [snapshot.messages])
+
+  const jumpTo = useCallback((messageId: MessageId) => {
+    const element = findMessage(scroller.current, messageId)
+    if (!element) return
+    element.scrollIntoView({ block: 'center', behavior: 'smooth' })
+    setHighlightedId(messageId)
+  }, [])
+
+  useEffect(() => {
+    if (!highlightedId) return
+    const timer = setTimeout(() => setHighlightedId(null), HIGHLIGHT_MS)
+    return () => clearTimeout(timer)
+  }, [highlightedId])
+
+  const activate = useCallback((messageId: MessageId) => {
+    setActiveId((current) => (current === messageId ? null : messageId))
+  }, [])
+
+  const context: MessageContext = useMemo(
+    () => ({
+      session,
+      conversationId,
+      members,
+      viewerId,
+      canModerate,
+      writable: snapshot.canSend,
+      online,
+      onReply,
+      onJump: jumpTo,
+      onActivate: activate,
+    }),
+    [
+      session,
+      conversationId,
+      members,
+      viewerId,
+      canModerate,
+      snapshot.canSend,
+      online,
+      onReply,
+      jumpTo,
+      activate,
+    ],
+  )
 
   // Follow new messages while the reader is at the bottom, and always after sending.
   useLayoutEffect(() => {
@@ -27,28 +105,102 @@ export function MessageList(props: {
     if (following.current || ownNewest) element.scrollTop = element.scrollHeight
   }, [newest, viewerId])
 
+  const updateUnreadAbove = useCallback(() => {
+    const list = scroller.current
+    const divider = list?.querySelector('[data-testid="new-messages-divider"]')
+    if (!list || !divider) {
+      setUnreadAbove(false)
+      return
+    }
+    setUnreadAbove(divider.getBoundingClientRect().bottom < list.getBoundingClientRect().top)
+  }, [])
+
+  useLayoutEffect(updateUnreadAbove, [timeline, updateUnreadAbove])
+
   function handleScroll() {
     const element = scroller.current
     if (!element) return
     const distance = element.scrollHeight - element.scrollTop - element.clientHeight
     following.current = distance < FOLLOW_THRESHOLD_PX
+    updateUnreadAbove()
+    checkRead()
+  }
+
+  function jumpToUnread() {
+    const divider = scroller.current?.querySelector('[data-testid="new-messages-divider"]')
+    divider?.scrollIntoView({ block: 'start', behavior: 'smooth' })
   }
 
   return (
-    <div className="messages" ref={scroller} onScroll={handleScroll}>
-      {!snapshot.loaded && <p className="messages__empty">Loading messages…</p>}
-      {snapshot.loaded && snapshot.messages.length === 0 && !snapshot.problem && (
-        <p className="messages__empty">No messages yet. Say hello!</p>
+    <div className="messages-frame">
+      {unreadAbove && (
+        <button
+          type="button"
+          className="jump-unread"
+          data-testid="jump-unread"
+          onClick={jumpToUnread}
+        >
+          ↑ Jump to first unread
+        </button>
       )}
-      <ol className="messages__list">
-        {snapshot.messages.map((view) => (
-          <MessageItem
-            key={view.message.id}
-            view={view}
-            authorName={memberName(conversation, view.message.authorId)}
-          />
-        ))}
-      </ol>
+      <div
+        className="messages"
+        ref={scroller}
+        onScroll={handleScroll}
+        onClick={(event) => {
+          // A tap beside the messages hides the actions a tap on a message showed.
+          if (!(event.target as HTMLElement).closest('.message')) setActiveId(null)
+        }}
+      >
+        {!snapshot.loaded && <p className="messages__empty">Loading messages…</p>}
+        {snapshot.loaded && snapshot.messages.length === 0 && !snapshot.problem && (
+          <p className="messages__empty">No messages yet. Say hello!</p>
+        )}
+        <ol className="messages__list">
+          {timeline.map((item) => {
+            switch (item.kind) {
+              case 'new-messages':
+                return (
+                  <li
+                    key="new-messages"
+                    className="new-messages"
+                    data-testid="new-messages-divider"
+                    role="separator"
+                  >
+                    <span>New messages</span>
+                  </li>
+                )
+              case 'event':
+                return (
+                  <SystemEventRow
+                    key={`event:${item.event.id}`}
+                    event={item.event}
+                    members={members}
+                  />
+                )
+              case 'message': {
+                const { message } = item.view
+                return (
+                  <MessageItem
+                    key={message.id}
+                    view={item.view}
+                    context={context}
+                    reactions={snapshot.reactions.get(message.id)}
+                    readers={readers.get(message.id)}
+                    original={message.replyTo ? byId.get(message.replyTo) : undefined}
+                    active={activeId === message.id}
+                    highlighted={highlightedId === message.id}
+                  />
+                )
+              }
+            }
+          })}
+        </ol>
+      </div>
     </div>
   )
+}
+
+function findMessage(list: HTMLElement | null, messageId: MessageId): HTMLElement | null {
+  return list?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(messageId)}"]`) ?? null
 }

@@ -1,23 +1,44 @@
-import { useState } from 'react'
-import type { Conversation, User } from '../../../shared/api.ts'
+import { useCallback, useMemo, useState } from 'react'
+import type { User } from '../../../shared/api.ts'
 import type { ConversationId } from '../../../shared/ids.ts'
-import { isNetworkError } from '../api/http.ts'
 import { errorMessage } from '../api/error-message.ts'
+import { isNetworkError } from '../api/http.ts'
 import { useConversations } from '../api/queries.ts'
-import { navigate } from '../routing/router.ts'
-import { formatFullTime, formatShortTime } from '../ui/format-time.ts'
-import { Avatar } from '../ui/Avatar.tsx'
-import { conversationTitle, memberName } from './conversation-title.ts'
+import { NotificationPrompt } from '../notifications/NotificationPrompt.tsx'
+import { useUserDocument, useUserDocumentSnapshot } from '../user-doc/user-document-context.tsx'
+import type { ListedConversation } from './conversation-counts.ts'
+import { orderConversations } from './conversation-order.ts'
+import { ConversationItem } from './ConversationItem.tsx'
 import { NewChatDialog } from './NewChatDialog.tsx'
 import { NewGroupDialog } from './NewGroupDialog.tsx'
 
 type Dialog = 'chat' | 'group' | null
 
-/** Renders the user's conversations, newest activity first, and the buttons that start new ones. */
+/**
+ * Renders the user's conversations, pinned ones first and then by newest activity, and the
+ * buttons that start new ones.
+ */
 export function ConversationList(props: { user: User; selectedId: ConversationId | null }) {
   const { user, selectedId } = props
   const conversations = useConversations(user.id)
+  const userDocument = useUserDocument()
+  const { pinned, muted, drafts } = useUserDocumentSnapshot()
   const [dialog, setDialog] = useState<Dialog>(null)
+  const ordered = useMemo(
+    () => orderConversations<ListedConversation>(conversations.data ?? [], pinned),
+    [conversations.data, pinned],
+  )
+
+  const toggleMute = useCallback(
+    (conversation: ListedConversation) =>
+      userDocument.setMuted(conversation.id, !userDocument.isMuted(conversation.id)),
+    [userDocument],
+  )
+  const togglePin = useCallback(
+    (conversation: ListedConversation) =>
+      userDocument.setPinned(conversation.id, !userDocument.isPinned(conversation.id)),
+    [userDocument],
+  )
 
   return (
     <section className="list" aria-label="Conversations">
@@ -41,6 +62,8 @@ export function ConversationList(props: { user: User; selectedId: ConversationId
         </button>
       </div>
 
+      {ordered.length > 0 && <NotificationPrompt userId={user.id} />}
+
       {conversations.isError && (
         <p className="notice" role="status">
           {isNetworkError(conversations.error)
@@ -57,12 +80,17 @@ export function ConversationList(props: { user: User; selectedId: ConversationId
       )}
 
       <ul className="list__items">
-        {conversations.data?.map((conversation) => (
+        {ordered.map((conversation) => (
           <ConversationItem
             key={conversation.id}
             conversation={conversation}
             viewer={user}
             selected={conversation.id === selectedId}
+            muted={muted.has(conversation.id)}
+            pinned={pinned.has(conversation.id)}
+            draft={drafts.get(conversation.id) ?? ''}
+            onToggleMute={toggleMute}
+            onTogglePin={togglePin}
           />
         ))}
       </ul>
@@ -70,47 +98,5 @@ export function ConversationList(props: { user: User; selectedId: ConversationId
       {dialog === 'chat' && <NewChatDialog user={user} onClose={() => setDialog(null)} />}
       {dialog === 'group' && <NewGroupDialog user={user} onClose={() => setDialog(null)} />}
     </section>
-  )
-}
-
-function ConversationItem(props: { conversation: Conversation; viewer: User; selected: boolean }) {
-  const { conversation, viewer, selected } = props
-  const title = conversationTitle(conversation, viewer.id)
-  const last = conversation.lastMessage
-  const activity = last?.createdAt ?? conversation.lastActivityAt
-
-  return (
-    <li>
-      <button
-        type="button"
-        className={`item${selected ? ' item--selected' : ''}`}
-        data-testid="conversation-item"
-        data-conversation-id={conversation.id}
-        aria-current={selected ? 'page' : undefined}
-        onClick={() => navigate({ name: 'conversation', conversationId: conversation.id })}
-      >
-        <Avatar name={title} group={conversation.kind === 'group'} />
-        <span className="item__body">
-          <span className="item__top">
-            <span className="item__title">{title}</span>
-            <time className="item__time" dateTime={activity} title={formatFullTime(activity)}>
-              {formatShortTime(activity)}
-            </time>
-          </span>
-          <span className="item__preview">
-            {last ? (
-              <>
-                <span className="item__author">
-                  {last.authorId === viewer.id ? 'You' : memberName(conversation, last.authorId)}:
-                </span>{' '}
-                {last.text}
-              </>
-            ) : (
-              <span className="item__none">No messages yet</span>
-            )}
-          </span>
-        </span>
-      </button>
-    </li>
   )
 }

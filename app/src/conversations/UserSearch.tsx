@@ -17,7 +17,10 @@ export interface UserSearchTestIds {
 
 const DEFAULT_TEST_IDS: UserSearchTestIds = { field: 'user-search', result: 'user-result' }
 
-/** Renders a search field with matching users as buttons, leaving out the users in `exclude`. */
+/**
+ * Renders a search field with matching users as buttons, leaving out the users in `exclude`.
+ * Picking a user empties the field.
+ */
 export function UserSearch(props: {
   onPick: (user: User) => void
   exclude?: ReadonlySet<UserId>
@@ -60,7 +63,11 @@ export function UserSearch(props: {
                 type="button"
                 className="user-result"
                 disabled={disabled}
-                onClick={() => onPick(user)}
+                onClick={() => {
+                  // The picked user leaves the results, so the field starts the next search.
+                  setQuery('')
+                  onPick(user)
+                }}
               >
                 <Avatar name={user.displayName} />
                 <span className="user-result__names">

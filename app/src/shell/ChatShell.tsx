@@ -1,21 +1,24 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
+import { useEffect } from 'react'
 import type { User } from '../../../shared/api.ts'
-import { api } from '../api/endpoints.ts'
-import { errorMessage } from '../api/error-message.ts'
+import type { ConversationId } from '../../../shared/ids.ts'
 import { queryKeys } from '../api/queries.ts'
-import { storeUser } from '../auth/stored-user.ts'
 import { ConversationView } from '../conversation/ConversationView.tsx'
 import { ConversationList } from '../conversations/ConversationList.tsx'
+import { useConversationAlerts } from '../notifications/use-conversation-alerts.ts'
+import { useSessionPresence } from '../presence/presence-context.tsx'
 import type { Route } from '../routing/router.ts'
-import { useConnectionState } from '../sync/hooks.ts'
+import { useConnectionState, useConversationSession } from '../sync/hooks.ts'
+import { useUserDocument } from '../user-doc/user-document-context.tsx'
 import { ConnectionStatus, OfflineBanner } from './ConnectionStatus.tsx'
+import { ProfileMenu } from './ProfileMenu.tsx'
 
 /** Renders the signed-in layout: the list beside the open conversation, or one at a time on phones. */
-export function ChatShell({ user, route }: { user: User; route: Route }) {
+export function ChatShell(props: { user: User; route: Route; refreshList: () => void }) {
+  const { user, route, refreshList } = props
   const queryClient = useQueryClient()
   const connection = useConnectionState()
-  const [logoutError, setLogoutError] = useState<string | null>(null)
+  const userDocument = useUserDocument()
 
   // The socket cannot tell an expired session from an unreachable server, so a socket that
   // went offline while the browser has a network triggers a refetch of the signed-in user.
@@ -25,16 +28,11 @@ export function ChatShell({ user, route }: { user: User; route: Route }) {
     }
   }, [connection, queryClient])
 
-  const logout = useMutation({
-    mutationFn: api.logout,
-    onSuccess: () => {
-      storeUser(null)
-      queryClient.setQueryData(queryKeys.me, null)
-      // The next user of this device must not see this user's lists, but local documents stay.
-      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== queryKeys.me[0] })
-    },
-    onError: (error) => setLogoutError(errorMessage(error)),
-  })
+  // The server names a conversation with a new message or read change on the user's own
+  // document, so the list (and its counts) refresh without waiting for the next poll.
+  useEffect(() => userDocument.onConversationsChanged(refreshList), [userDocument, refreshList])
+
+  useConversationAlerts(user)
 
   const openConversation = route.name === 'conversation' ? route.conversationId : null
 
@@ -47,40 +45,24 @@ export function ChatShell({ user, route }: { user: User; route: Route }) {
         </div>
         <ConnectionStatus state={connection} />
         <div className="topbar__user">
-          <span className="topbar__name" title={`@${user.username}`}>
-            {user.displayName}
-          </span>
-          <button
-            type="button"
-            className="button button--quiet"
-            data-testid="logout"
-            onClick={() => {
-              setLogoutError(null)
-              logout.mutate()
-            }}
-            disabled={logout.isPending}
-          >
-            Log out
-          </button>
+          <ProfileMenu user={user} />
         </div>
       </header>
       <OfflineBanner state={connection} />
-      {logoutError && (
-        <p className="banner banner--error" role="alert">
-          Logging out failed: {logoutError}
-        </p>
-      )}
       <div className="panes">
         <aside className="pane pane--list">
           <ConversationList user={user} selectedId={openConversation} />
         </aside>
         <main className="pane pane--conversation">
           {openConversation ? (
-            <ConversationView
-              key={openConversation}
-              user={user}
-              conversationId={openConversation}
-            />
+            <>
+              <OpenConversationPresence conversationId={openConversation} />
+              <ConversationView
+                key={openConversation}
+                user={user}
+                conversationId={openConversation}
+              />
+            </>
           ) : (
             <div className="empty-state">
               <p>Select a conversation, or start a new one.</p>
@@ -90,4 +72,13 @@ export function ChatShell({ user, route }: { user: User; route: Route }) {
       </div>
     </div>
   )
+}
+
+/**
+ * Publishes this user's presence on the open conversation. The entry stays while the session
+ * stays open after the user moves on, so others keep seeing this user online there.
+ */
+function OpenConversationPresence({ conversationId }: { conversationId: ConversationId }) {
+  useSessionPresence(useConversationSession(conversationId))
+  return null
 }

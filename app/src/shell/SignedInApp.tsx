@@ -4,14 +4,20 @@ import type { User } from '../../../shared/api.ts'
 import type { ConversationId } from '../../../shared/ids.ts'
 import { queryKeys } from '../api/queries.ts'
 import { storeUser } from '../auth/stored-user.ts'
+import { removeFromList } from '../conversations/list-cache.ts'
+import { PresenceProvider } from '../presence/presence-context.tsx'
 import { navigate, type Route } from '../routing/router.ts'
 import { SyncProvider } from '../sync/sync-context.tsx'
+import { UserDocumentProvider } from '../user-doc/user-document-context.tsx'
 import { ChatShell } from './ChatShell.tsx'
 
 // Delay in milliseconds that gathers a burst of document changes into one list refetch.
 const LIST_REFRESH_DELAY_MS = 500
 
-/** Renders the chat screens inside the signed-in user's sync client. */
+/**
+ * Renders the chat screens inside the signed-in user's sync client, private document and
+ * presence directory.
+ */
 export function SignedInApp({ user, route }: { user: User; route: Route }) {
   const queryClient = useQueryClient()
 
@@ -37,14 +43,28 @@ export function SignedInApp({ user, route }: { user: User; route: Route }) {
 
   const handleDocumentChanged = useCallback((_id: ConversationId) => refreshList(), [refreshList])
 
+  // A deleted conversation, or one the user was removed from, leaves the list at once. A
+  // device that was offline learns of it here, when the server refuses its document.
+  const handleAccessLost = useCallback(
+    (conversationId: ConversationId) => {
+      removeFromList(queryClient, user.id, conversationId)
+      refreshList()
+    },
+    [queryClient, user.id, refreshList],
+  )
+
   return (
     <SyncProvider
       userId={user.id}
       onNotAuthenticated={handleNotAuthenticated}
       onDocumentChanged={handleDocumentChanged}
-      onAccessLost={handleDocumentChanged}
+      onAccessLost={handleAccessLost}
     >
-      <ChatShell user={user} route={route} />
+      <UserDocumentProvider userId={user.id} onNotAuthenticated={handleNotAuthenticated}>
+        <PresenceProvider user={user}>
+          <ChatShell user={user} route={route} refreshList={refreshList} />
+        </PresenceProvider>
+      </UserDocumentProvider>
     </SyncProvider>
   )
 }

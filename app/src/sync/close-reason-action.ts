@@ -8,6 +8,11 @@ export type CloseReasonAction =
   | 'lost_access'
   /** Stop syncing and delete the local copy. */
   | 'deleted'
+  /**
+   * The server rejected a change as not allowed, so drop the local copy, sync it again from the
+   * server and write the unsent messages again as new ones.
+   */
+  | 'resync'
   /** The server rejected what this device sent, so fail the pending messages and stop syncing. */
   | 'rejected'
   /** Another user's client already uses this Yjs client id, so pick a new one and reconnect. */
@@ -27,6 +32,7 @@ export function closeReasonAction(reason: CloseReason): CloseReasonAction {
     case 'conversation_deleted':
       return 'deleted'
     case 'invalid_update':
+      return 'resync'
     case 'too_large':
       return 'rejected'
     case 'client_id_taken':

@@ -1,0 +1,93 @@
+import type { ReadMarker, SystemEvent } from '../../../shared/chat-document.ts'
+import type { MessageId, UserId } from '../../../shared/ids.ts'
+import type { MessageView } from '../sync/conversation-session.ts'
+
+/** One row of the conversation timeline. */
+export type TimelineItem =
+  | { kind: 'message'; view: MessageView }
+  | { kind: 'event'; event: SystemEvent }
+  | { kind: 'new-messages' }
+
+/**
+ * Interleaves system events with the messages: each event right after the message that was
+ * newest when it happened, events with no message first. Events whose message this copy
+ * lacks (not yet synced) come last. The "new messages" divider goes before firstUnreadId.
+ */
+export function buildTimeline(
+  messages: readonly MessageView[],
+  events: readonly SystemEvent[],
+  firstUnreadId: MessageId | undefined,
+): TimelineItem[] {
+  const known = new Set(messages.map((view) => view.message.id))
+  const eventsAfter = new Map<MessageId | null, SystemEvent[]>()
+  const unplaced: SystemEvent[] = []
+  for (const event of events) {
+    const anchor = event.afterMessageId
+    if (anchor !== null && !known.has(anchor)) {
+      unplaced.push(event)
+      continue
+    }
+    eventsAfter.set(anchor, [...(eventsAfter.get(anchor) ?? []), event])
+  }
+
+  const items: TimelineItem[] = []
+  const pushEvents = (list: SystemEvent[] | undefined) => {
+    for (const event of list ?? []) items.push({ kind: 'event', event })
+  }
+  pushEvents(eventsAfter.get(null))
+  for (const view of messages) {
+    if (view.message.id === firstUnreadId) items.push({ kind: 'new-messages' })
+    items.push({ kind: 'message', view })
+    pushEvents(eventsAfter.get(view.message.id))
+  }
+  pushEvents(unplaced)
+  return items
+}
+
+/**
+ * Returns the first message by someone else after the viewer's read marker, or undefined when
+ * there is none. Without a marker, every message by someone else counts as unread. A marker
+ * on a message this copy lacks counts as read up to the newest message.
+ */
+export function firstUnreadMessage(
+  messages: readonly MessageView[],
+  marker: ReadMarker | undefined,
+  viewerId: UserId,
+): MessageId | undefined {
+  let start = 0
+  if (marker) {
+    const index = messages.findIndex((view) => view.message.id === marker.messageId)
+    if (index < 0) return undefined
+    start = index + 1
+  }
+  for (const view of messages.slice(start)) {
+    if (view.message.authorId !== viewerId) return view.message.id
+  }
+  return undefined
+}
+
+/**
+ * Places each other member's read marker under the viewer's newest own message at or before
+ * it, so that "Seen by" shows once per reader. Returns the readers by message id.
+ */
+export function readersByMessage(
+  messages: readonly MessageView[],
+  markers: ReadonlyMap<UserId, ReadMarker>,
+  viewerId: UserId,
+): Map<MessageId, UserId[]> {
+  const indexOf = new Map(messages.map((view, index) => [view.message.id, index]))
+  const result = new Map<MessageId, UserId[]>()
+  for (const [readerId, marker] of markers) {
+    if (readerId === viewerId) continue
+    const markerIndex = indexOf.get(marker.messageId)
+    if (markerIndex === undefined) continue
+
+    for (let index = markerIndex; index >= 0; index--) {
+      const message = messages[index]?.message
+      if (message?.authorId !== viewerId || message.deleted || message.moderated) continue
+      result.set(message.id, [...(result.get(message.id) ?? []), readerId])
+      break
+    }
+  }
+  return result
+}
