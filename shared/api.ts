@@ -30,6 +30,10 @@ export interface Conversation {
   createdAt: string
   lastActivityAt: string
   lastMessage: MessagePreview | null
+  /** Messages after the caller's read marker that others wrote, except deleted or removed ones. */
+  unreadCount: number
+  /** Of the unread messages, those that mention the caller. */
+  mentionCount: number
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,32}$/i
@@ -44,11 +48,22 @@ export const GROUP_MAX_MEMBERS = 1000
 const username = z
   .string()
   .regex(USERNAME_PATTERN, 'must be 3 to 32 characters of a-z, 0-9, _, . and -')
+  .regex(/[a-z0-9]/i, 'must contain a letter or a digit')
 const password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
-const displayName = z.string().trim().min(1).max(DISPLAY_NAME_MAX_LENGTH)
+/** Control, format and bidirectional override characters, which can hide or reorder a name. */
+const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\u2028\u2029]/u
+
+const displayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(DISPLAY_NAME_MAX_LENGTH)
+  .refine((value) => !INVISIBLE_CHARACTERS.test(value), {
+    message: 'must not contain control, format or direction characters',
+  })
 const id = z.string().regex(/^[a-z0-9-]{8,64}$/, 'must be an id')
 
 export const signupBody = z.strictObject({

@@ -16,6 +16,8 @@ export interface Config {
   authAttemptsPerMinute: number
   /** Largest document update one sync message may carry, in bytes. */
   maxUpdateBytes: number
+  /** Whether updates are acknowledged only after their commit; off only to test loss. */
+  durableAck: boolean
   /** Whether a reverse proxy sets X-Forwarded-For, so rate limits count the client behind it. */
   trustProxy: boolean
 }
@@ -39,6 +41,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appDir: path.resolve(env.APP_DIR ?? 'app/dist'),
     logLevel: parseLogLevel(env.LOG_LEVEL ?? 'info'),
     trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY ?? 'false'),
+    durableAck: parseBoolean('DURABLE_ACK', env.DURABLE_ACK ?? 'true'),
     maxUpdateBytes: parsePositive('MAX_UPDATE_BYTES', env.MAX_UPDATE_BYTES ?? String(1024 * 1024)),
     authAttemptsPerMinute: parsePositive(
       'AUTH_ATTEMPTS_PER_MINUTE',

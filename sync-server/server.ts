@@ -12,7 +12,9 @@ import { Metrics } from './observability/metrics.ts'
 import { ConversationStore } from './persistence/conversations.ts'
 import { openDatabase } from './persistence/database.ts'
 import { DocumentStore } from './persistence/document-store.ts'
+import { MessageIndex } from './persistence/message-index.ts'
 import { UserStore } from './persistence/users.ts'
+import { ChatExtension } from './sync/chat-extension.ts'
 import { ControlChannel } from './sync/control-channel.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
 import { ClientBindings } from './sync/validation/client-bindings.ts'
@@ -42,6 +44,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
   const sessions = new SessionStore(db)
   const conversations = new ConversationStore(db)
   const documents = new DocumentStore(db)
+  const chat = new ChatExtension({
+    conversations,
+    messageIndex: new MessageIndex(db),
+    logger: log,
+    // Called only once requests arrive, after the engine below exists.
+    hasUnstoredUpdates: (name: string): boolean => engine.updateLog.hasUnstored(name),
+  })
 
   const engine = new SyncEngine({
     sessions,
@@ -51,10 +60,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     metrics,
     bindings: new ClientBindings(db),
     redisUrl: config.redisUrl,
+    chat,
     maxUpdateBytes: config.maxUpdateBytes,
+    durableAck: config.durableAck,
   })
   const control = new ControlChannel(engine.registry, log.child({ subsystem: 'control' }))
   if (config.redisUrl) await control.connect(config.redisUrl)
+  chat.notifier.useRelay(control)
   const readiness = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true }) : undefined
   readiness?.on('error', () => {})
 
@@ -69,6 +81,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     logger: log,
     metrics,
     sync: control,
+    chat,
     checkReady: async () => {
       try {
         await sql`select 1`.execute(db)

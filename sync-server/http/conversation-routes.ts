@@ -7,7 +7,7 @@ import {
   updateConversationBody,
   updateMemberBody,
 } from '../../shared/api.ts'
-import { ID_PATTERN, type UserId } from '../../shared/ids.ts'
+import { ID_PATTERN, type MessageId, type UserId } from '../../shared/ids.ts'
 import { ApiError } from './api-error.ts'
 import { type AppEnv, requireSession } from './auth-context.ts'
 import { parseBody } from './parse-body.ts'
@@ -17,6 +17,14 @@ import type { Services } from './services.ts'
 export function conversationRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const store = services.conversations
+  const { writes, notifier } = services.chat
+
+  /** Tells the members' devices, and those of users who just left, to fetch their list. */
+  const notifyMembers = (conversation: Conversation, ...others: UserId[]) =>
+    notifier.notify(conversation.id, [
+      ...conversation.members.map(({ user }) => user.id),
+      ...others,
+    ])
 
   /** Returns the conversation if the caller is a member; a non-member gets not_found. */
   const memberView = async (c: Context<AppEnv>): Promise<Conversation> => {
@@ -69,10 +77,17 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
         throw new ApiError('invalid_input', 'memberIds: a direct chat names exactly one other user')
       }
       const result = await store.findOrCreateDirect(session.userId, other as UserId)
+      if (result.created) notifyMembers(result.conversation)
       return c.json({ conversation: result.conversation }, result.created ? 201 : 200)
     }
     if (!body.title) throw new ApiError('invalid_input', 'title: a group needs a title')
     const conversation = await store.createGroup(session.userId, body.title, memberIds as UserId[])
+    await writes.recordSystemEvent(conversation.id, {
+      type: 'created',
+      actorId: session.userId,
+      title: body.title,
+    })
+    notifyMembers(conversation)
     return c.json({ conversation }, 201)
   })
 
@@ -80,8 +95,16 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
 
   app.patch('/conversations/:id', async (c) => {
     const conversation = await adminView(c)
+    const userId = requireSession(c).userId
     const body = await parseBody(c, updateConversationBody)
-    return c.json({ conversation: await store.rename(conversation.id, body.title) })
+    const renamed = await store.rename(conversation.id, body.title, userId)
+    await writes.recordSystemEvent(conversation.id, {
+      type: 'renamed',
+      actorId: userId,
+      title: body.title,
+    })
+    notifyMembers(renamed)
+    return c.json({ conversation: renamed })
   })
 
   app.delete('/conversations/:id', async (c) => {
@@ -89,6 +112,7 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     await store.markDeleted(conversation.id)
     await services.sync.closeConversation(conversation.id)
     await services.documents.removeByPrefix(`conv:${conversation.id}`)
+    notifyMembers(conversation)
     services.logger.info(
       {
         event: 'conversation_deleted',
@@ -107,6 +131,14 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     if (!existing.has(body.userId)) throw new ApiError('not_found', 'no such user')
     const added = await store.addMember(conversation.id, body.userId as UserId)
     const updated = await memberView(c)
+    if (added) {
+      await writes.recordSystemEvent(conversation.id, {
+        type: 'member_added',
+        actorId: requireSession(c).userId,
+        targetId: body.userId as UserId,
+      })
+      notifyMembers(updated)
+    }
     return c.json({ conversation: updated }, added ? 201 : 200)
   })
 
@@ -121,7 +153,18 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     }
     const changed = await store.setRole(conversation.id, targetId as UserId, body.role)
     if (!changed) throw new ApiError('not_found', 'that user is not a member')
-    return c.json({ conversation: await memberView(c) })
+    const updated = await memberView(c)
+    const before = conversation.members.find((member) => member.user.id === targetId)
+    if (before?.role !== body.role) {
+      await writes.recordSystemEvent(conversation.id, {
+        type: 'role_changed',
+        actorId: requireSession(c).userId,
+        targetId: targetId as UserId,
+        role: body.role,
+      })
+      notifyMembers(updated)
+    }
+    return c.json({ conversation: updated })
   })
 
   app.delete('/conversations/:id/members/:userId', async (c) => {
@@ -133,6 +176,7 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
         throw new ApiError('forbidden', 'a direct chat has no admins and no member changes')
       }
       await store.hideDirect(conversation.id, session.userId)
+      notifier.notify(conversation.id, [session.userId])
       return c.body(null, 204)
     }
     if (targetId !== session.userId) await adminView(c)
@@ -141,6 +185,38 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     const result = await store.removeMember(conversation.id, targetId)
     if (!result.ok) throw new ApiError('not_found', 'that user is not a member')
     await services.sync.closeMember(conversation.id, targetId)
+    const leaving = targetId === session.userId
+    await writes.recordSystemEvent(conversation.id, {
+      type: leaving ? 'member_left' : 'member_removed',
+      actorId: session.userId,
+      targetId: leaving ? undefined : targetId,
+    })
+    if (result.promotedId) {
+      // The server chose the new admin, so the event names the user who caused the change.
+      await writes.recordSystemEvent(conversation.id, {
+        type: 'role_changed',
+        actorId: session.userId,
+        targetId: result.promotedId,
+        role: 'admin',
+      })
+    }
+    notifyMembers(conversation, targetId)
+    return c.body(null, 204)
+  })
+
+  // Removes a message as a group admin. The text leaves the document and a moderation
+  // record takes its place, which clients render as a placeholder.
+  app.delete('/conversations/:id/messages/:messageId', async (c) => {
+    const conversation = await adminView(c)
+    const userId = requireSession(c).userId
+    const messageId = c.req.param('messageId') ?? ''
+    if (!ID_PATTERN.test(messageId)) throw new ApiError('not_found', 'no such message')
+    const result = await writes.moderateMessage(conversation.id, messageId as MessageId, userId)
+    if (result === 'not_found') throw new ApiError('not_found', 'no such message')
+    services.logger.info(
+      { event: 'message_moderated', conversationId: conversation.id, messageId, userId },
+      'message removed by an admin',
+    )
     return c.body(null, 204)
   })
 

@@ -8,6 +8,7 @@ import type { ConversationStore } from '../persistence/conversations.ts'
 import type { DocumentStore } from '../persistence/document-store.ts'
 import type { Database } from '../persistence/schema.ts'
 import type { UserStore } from '../persistence/users.ts'
+import type { ChatExtension } from '../sync/chat-extension.ts'
 
 /** Closes sync connections on this instance and, through Redis, on every other instance. */
 export interface SyncControl {
@@ -31,6 +32,8 @@ export interface Services {
   logger: Logger
   metrics: Metrics
   sync: SyncControl
+  /** Server writes to conversation documents and conversation list notifications. */
+  chat: Pick<ChatExtension, 'writes' | 'notifier'>
   /** Returns whether every dependency answers, for /readyz. */
   checkReady(): Promise<boolean>
 }

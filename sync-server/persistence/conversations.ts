@@ -1,6 +1,7 @@
-import type { Kysely, Selectable, Transaction } from 'kysely'
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely'
 import type { Conversation, MemberRole } from '../../shared/api.ts'
 import { type ConversationId, newId, type UserId } from '../../shared/ids.ts'
+import { MessageIndex, type UnreadCounts } from './message-index.ts'
 import type { ConversationsTable, Database } from './schema.ts'
 import { toUser } from './users.ts'
 
@@ -10,8 +11,9 @@ type ConversationRow = Selectable<ConversationsTable>
 export type Membership =
   { status: 'member'; role: MemberRole } | { status: 'not_member' } | { status: 'deleted' }
 
-/** Result of removing a member. */
-export type RemoveResult = { ok: true } | { ok: false; reason: 'not_member' | 'direct' }
+/** Result of removing a member, with `promotedId`, the member who became admin in their place. */
+export type RemoveResult =
+  { ok: true; promotedId?: UserId } | { ok: false; reason: 'not_member' | 'direct' }
 
 /** Conversations, their members and the activity shown in the conversation list. */
 export class ConversationStore {
@@ -29,14 +31,14 @@ export class ConversationStore {
       .orderBy('c.last_activity_at', 'desc')
       .orderBy('c.id')
       .execute()
-    return this.withMembers(this.db, rows)
+    return this.withMembers(this.db, rows, userId)
   }
 
   /** Returns a conversation when the user is a member of it and it is not deleted. */
   async getForMember(id: string, userId: UserId): Promise<Conversation | undefined> {
     const membership = await this.membership(id, userId)
     if (membership.status !== 'member') return undefined
-    return this.get(this.db, id)
+    return this.get(this.db, id, userId)
   }
 
   /** Returns the access of a user to a conversation. */
@@ -75,7 +77,7 @@ export class ConversationStore {
           })),
         ])
         .execute()
-      return this.getOrThrow(trx, id)
+      return this.getOrThrow(trx, id, creatorId)
     })
   }
 
@@ -118,32 +120,58 @@ export class ConversationStore {
         .where('conversation_id', '=', row.id)
         .where('user_id', '=', creatorId)
         .execute()
-      return { conversation: await this.getOrThrow(trx, row.id), created: inserted !== undefined }
+      return {
+        conversation: await this.getOrThrow(trx, row.id, creatorId),
+        created: inserted !== undefined,
+      }
     })
   }
 
-  async rename(id: string, title: string): Promise<Conversation> {
+  /** Renames a conversation. The unread counts returned are those of viewerId, when given. */
+  async rename(id: string, title: string, viewerId?: UserId): Promise<Conversation> {
     await this.db.updateTable('conversations').set({ title }).where('id', '=', id).execute()
-    return this.getOrThrow(this.db, id)
+    return this.getOrThrow(this.db, id, viewerId)
   }
 
-  /** Marks a conversation deleted; members keep a row so their devices learn of the deletion. */
+  /**
+   * Marks a conversation deleted; members keep a row so their devices learn of the deletion.
+   * Its message index goes, since nothing counts unread messages of a deleted conversation.
+   */
   async markDeleted(id: string): Promise<void> {
-    await this.db
-      .updateTable('conversations')
-      .set({ deleted_at: new Date(), last_message_text: null })
-      .where('id', '=', id)
-      .execute()
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('conversations')
+        .set({ deleted_at: new Date(), last_message_text: null })
+        .where('id', '=', id)
+        .execute()
+      await trx.deleteFrom('message_index').where('conversation_id', '=', id).execute()
+    })
   }
 
-  /** Adds a member; returns false when the user was a member already. */
+  /**
+   * Adds a member, and returns false when the user was a member already. The history before
+   * the member joined counts as read.
+   */
   async addMember(id: string, userId: UserId): Promise<boolean> {
+    const readSeq = sql<number>`(
+      select coalesce(max(seq), 0) from message_index where conversation_id = ${id}
+    )`
     const result = await this.db
       .insertInto('members')
-      .values(memberRow(id, userId, 'member'))
+      .values({ ...memberRow(id, userId, 'member'), read_seq: readSeq })
       .onConflict((oc) => oc.columns(['conversation_id', 'user_id']).doNothing())
       .executeTakeFirst()
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+  }
+
+  /** Lists the ids of a conversation's members, hidden ones included. */
+  async memberIds(id: string): Promise<UserId[]> {
+    const rows = await this.db
+      .selectFrom('members')
+      .select('user_id')
+      .where('conversation_id', '=', id)
+      .execute()
+    return rows.map((row) => row.user_id as UserId)
   }
 
   async setRole(id: string, userId: UserId, role: MemberRole): Promise<boolean> {
@@ -195,6 +223,7 @@ export class ConversationStore {
           .where('conversation_id', '=', id)
           .where('user_id', '=', successor.user_id)
           .execute()
+        return { ok: true, promotedId: successor.user_id as UserId }
       }
       return { ok: true }
     })
@@ -210,23 +239,35 @@ export class ConversationStore {
       .execute()
   }
 
-  /** Stores the newest message as the conversation's activity and shows hidden direct chats. */
+  /**
+   * Stores the newest message as the conversation's activity and shows hidden direct chats.
+   * Only a changed preview counts as activity: read markers, reactions and system events
+   * leave the conversation's place in every list. The repeat of a preview that another
+   * instance recorded already changes nothing either.
+   */
   async recordActivity(
     id: string,
     last: { authorId: string; text: string; createdAt: Date } | undefined,
     at: Date,
   ): Promise<void> {
-    await this.db
+    const preview = {
+      last_message_author: last?.authorId ?? null,
+      last_message_text: last?.text ?? null,
+      last_message_at: last?.createdAt ?? null,
+    }
+    const changed = await this.db
       .updateTable('conversations')
-      .set({
-        last_activity_at: at,
-        last_message_author: last?.authorId ?? null,
-        last_message_text: last?.text ?? null,
-        last_message_at: last?.createdAt ?? null,
-      })
+      .set({ last_activity_at: at, ...preview })
       .where('id', '=', id)
       .where('deleted_at', 'is', null)
-      .execute()
+      .where(
+        sql<boolean>`(last_message_author, last_message_text, last_message_at)
+          is distinct from (${preview.last_message_author}::text,
+            ${preview.last_message_text}::text, ${preview.last_message_at}::timestamptz)`,
+      )
+      .returning('id')
+      .executeTakeFirst()
+    if (!changed) return
     await this.db
       .updateTable('members')
       .set({ hidden: false })
@@ -235,13 +276,21 @@ export class ConversationStore {
       .execute()
   }
 
-  private async getOrThrow(db: Kysely<Database>, id: string): Promise<Conversation> {
-    const conversation = await this.get(db, id)
+  private async getOrThrow(
+    db: Kysely<Database>,
+    id: string,
+    viewerId?: UserId,
+  ): Promise<Conversation> {
+    const conversation = await this.get(db, id, viewerId)
     if (!conversation) throw new Error(`conversation ${id} is missing`)
     return conversation
   }
 
-  private async get(db: Kysely<Database>, id: string): Promise<Conversation | undefined> {
+  private async get(
+    db: Kysely<Database>,
+    id: string,
+    viewerId?: UserId,
+  ): Promise<Conversation | undefined> {
     const row = await db
       .selectFrom('conversations')
       .selectAll()
@@ -249,13 +298,15 @@ export class ConversationStore {
       .where('deleted_at', 'is', null)
       .executeTakeFirst()
     if (!row) return undefined
-    const [conversation] = await this.withMembers(db, [row])
+    const [conversation] = await this.withMembers(db, [row], viewerId)
     return conversation
   }
 
+  /** Adds members to conversation rows, and the unread counts of viewerId when given. */
   private async withMembers(
     db: Kysely<Database> | Transaction<Database>,
     rows: ConversationRow[],
+    viewerId?: UserId,
   ): Promise<Conversation[]> {
     if (rows.length === 0) return []
     const members = await db
@@ -276,7 +327,13 @@ export class ConversationStore {
       list.push({ user: toUser(member), role: member.role })
       byConversation.set(member.conversation_id, list)
     }
-    return rows.map((row) => toConversation(row, byConversation.get(row.id) ?? []))
+    const ids = rows.map((row) => row.id)
+    const counts = viewerId
+      ? await new MessageIndex(db).countUnread(viewerId, ids)
+      : new Map<string, UnreadCounts>()
+    return rows.map((row) =>
+      toConversation(row, byConversation.get(row.id) ?? [], counts.get(row.id)),
+    )
   }
 }
 
@@ -284,7 +341,11 @@ function memberRow(conversationId: string, userId: string, role: MemberRole) {
   return { conversation_id: conversationId, user_id: userId, role, hidden: false }
 }
 
-function toConversation(row: ConversationRow, members: Conversation['members']): Conversation {
+function toConversation(
+  row: ConversationRow,
+  members: Conversation['members'],
+  counts: UnreadCounts | undefined,
+): Conversation {
   const lastMessage =
     row.last_message_author && row.last_message_text !== null && row.last_message_at
       ? {
@@ -301,5 +362,7 @@ function toConversation(row: ConversationRow, members: Conversation['members']):
     createdAt: row.created_at.toISOString(),
     lastActivityAt: row.last_activity_at.toISOString(),
     lastMessage,
+    unreadCount: counts?.unreadCount ?? 0,
+    mentionCount: counts?.mentionCount ?? 0,
   }
 }

@@ -76,6 +76,36 @@ const initial: Migration = {
   },
 }
 
+/**
+ * Indexes the messages of each conversation document, so that unread and mention counts
+ * come from one grouped query, and stores each member's read position.
+ */
+const messageIndex: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('message_index')
+      .addColumn('conversation_id', 'text', (col) =>
+        col.notNull().references('conversations.id').onDelete('cascade'),
+      )
+      .addColumn('message_id', 'text', (col) => col.notNull())
+      .addColumn('seq', 'bigserial', (col) => col.notNull())
+      .addColumn('author_id', 'text', (col) => col.notNull())
+      .addColumn('mentions', sql`text[]`, (col) => col.notNull().defaultTo(sql`'{}'`))
+      .addColumn('deleted', 'boolean', (col) => col.notNull().defaultTo(false))
+      .addPrimaryKeyConstraint('message_index_pk', ['conversation_id', 'message_id'])
+      .execute()
+    await db.schema
+      .createIndex('message_index_conversation_seq')
+      .on('message_index')
+      .columns(['conversation_id', 'seq'])
+      .execute()
+    await db.schema
+      .alterTable('members')
+      .addColumn('read_seq', 'bigint', (col) => col.notNull().defaultTo(0))
+      .execute()
+  },
+}
+
 /** Binds Yjs client ids to the users that write with them, per document. */
 const clientIds: Migration = {
   async up(db: Kysely<unknown>) {
@@ -92,6 +122,7 @@ const clientIds: Migration = {
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_message_index': messageIndex,
   '0003_client_ids': clientIds,
 }
 

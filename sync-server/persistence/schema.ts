@@ -8,6 +8,7 @@ export interface Database {
   members: MembersTable
   documents: DocumentsTable
   document_updates: DocumentUpdatesTable
+  message_index: MessageIndexTable
   client_ids: ClientIdsTable
 }
 
@@ -53,6 +54,8 @@ export interface MembersTable {
   joined_at: CreatedAt
   /** A direct chat that this member left; it shows again on new activity. */
   hidden: boolean
+  /** Highest message_index seq up to this member's read marker; 0 before any. */
+  read_seq: ColumnType<number, number | undefined, number>
 }
 
 export interface DocumentsTable {
@@ -75,4 +78,16 @@ export interface ClientIdsTable {
   client_id: number
   user_id: string
   created_at: CreatedAt
+}
+
+export interface MessageIndexTable {
+  conversation_id: string
+  message_id: string
+  /** Order in which the server indexed the message; increases across all conversations. */
+  seq: Generated<number>
+  author_id: string
+  /** Ids of the users the message mentions. */
+  mentions: string[]
+  /** Deleted by its author or removed by a moderator. */
+  deleted: boolean
 }

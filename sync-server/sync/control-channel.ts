@@ -8,16 +8,22 @@ type ControlMessage =
   | { type: 'close_session'; sessionId: string }
   | { type: 'close_member'; conversationId: string; userId: string }
   | { type: 'close_conversation'; conversationId: string }
+  | { type: 'conversations_changed'; conversationId: ConversationId; userIds: UserId[] }
 
 const CHANNEL = 'parley:control'
 
 /**
- * Carries connection closes to every instance. Without Redis there is one instance, and the
- * closes apply locally; with Redis every instance, the sender included, applies them.
+ * Carries connection closes and conversation list notifications to every instance. Without
+ * Redis there is one instance, and they apply locally; with Redis every instance, the sender
+ * included, applies them.
  */
 export class ControlChannel implements SyncControl {
   private publisher: Redis | undefined
   private subscriber: Redis | undefined
+  private readonly listChangeListeners: ((
+    conversationId: ConversationId,
+    userIds: UserId[],
+  ) => void)[] = []
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -53,6 +59,18 @@ export class ControlChannel implements SyncControl {
 
   closeConversation(conversationId: ConversationId): Promise<void> {
     return this.send({ type: 'close_conversation', conversationId })
+  }
+
+  /** Tells every instance that these users' conversation lists changed. */
+  conversationsChanged(conversationId: ConversationId, userIds: UserId[]): Promise<void> {
+    return this.send({ type: 'conversations_changed', conversationId, userIds })
+  }
+
+  /** Registers the delivery of conversations_changed to this instance's connections. */
+  onConversationsChanged(
+    listener: (conversationId: ConversationId, userIds: UserId[]) => void,
+  ): void {
+    this.listChangeListeners.push(listener)
   }
 
   private async send(message: ControlMessage): Promise<void> {
@@ -97,6 +115,11 @@ export class ControlChannel implements SyncControl {
           (owner) => inConversation(message.conversationId, owner.documentName),
           'conversation_deleted',
         )
+        return
+      case 'conversations_changed':
+        for (const listener of this.listChangeListeners) {
+          listener(message.conversationId, message.userIds)
+        }
         return
     }
   }

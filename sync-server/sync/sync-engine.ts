@@ -21,12 +21,15 @@ import { ConnectionRegistry } from './connection-registry.ts'
 import type { ClientBindings } from './validation/client-bindings.ts'
 import { SERVER_OWNER } from './validation/client-bindings.ts'
 import { validateUpdate } from './validation/validate-update.ts'
+import { validateUserDocumentUpdate } from './validation/user-document-rules.ts'
 import { UpdateLog } from './update-log.ts'
 
 /** Largest update one message may carry, in bytes. */
 export const MAX_UPDATE_BYTES = 1024 * 1024
 /** Delay before the conversation list's preview follows a change, so bursts write once. */
 const ACTIVITY_DELAY_MS = 250
+/** Delay before an update is stored when durable acknowledgement is off, as Hocuspocus's debounce. */
+const UNDURABLE_STORE_DELAY_MS = 2_000
 /** Characters of the newest message kept as the conversation list's preview. */
 const PREVIEW_MAX_CHARS = 200
 /** WebSocket close code 1012, Service Restart, from the IANA registry of RFC 6455. */
@@ -60,8 +63,16 @@ export interface SyncEngineOptions {
   metrics: Metrics
   bindings: ClientBindings
   redisUrl?: string
+  /** Chat features (ChatExtension), registered after the Redis extension. */
+  chat?: Extension
   /** Largest update one message may carry, in bytes; MAX_UPDATE_BYTES by default. */
   maxUpdateBytes?: number
+  /**
+   * Whether an update is acknowledged only once it is committed (the default). Off, updates
+   * are stored after a delay like Hocuspocus's debounced store, which the durability test
+   * uses to show that it detects loss.
+   */
+  durableAck?: boolean
 }
 
 /** The Hocuspocus instance with Parley's hooks, and the stores behind it. */
@@ -85,6 +96,7 @@ export class SyncEngine {
 
     const extensions: Extension[] = []
     if (options.redisUrl) extensions.push(createRedisExtension(options.redisUrl, this.log))
+    if (options.chat) extensions.push(options.chat)
     this.hocuspocus = new Hocuspocus<SyncContext>({
       name: null,
       quiet: true,
@@ -226,19 +238,23 @@ export class SyncEngine {
     const writer = context.userId
     if (!writer) throw this.refuse('not_authenticated', documentName)
 
-    const result = await validateUpdate(
-      document,
-      documentName,
-      payload,
-      writer,
-      this.options.bindings,
-    )
+    // A user's private document opens to its owner alone, so it needs the schema check only.
+    const result =
+      parseDocumentName(documentName)?.kind === 'user'
+        ? { reason: 'invalid_update' as const, ...validateUserDocumentUpdate(document, payload) }
+        : await validateUpdate(document, documentName, payload, writer, this.options.bindings)
     if (!result.ok) {
       throw this.refuse(result.reason, documentName, writer, result.violation)
     }
     // The update is acknowledged only after this resolves, so an acknowledged update is
     // committed in the database.
-    if (result.novel) await this.updateLog.append(documentName, result.novel)
+    if (!result.novel) return
+    if (this.options.durableAck === false) {
+      const novel = result.novel
+      setTimeout(() => void this.updateLog.append(documentName, novel), UNDURABLE_STORE_DELAY_MS)
+      return
+    }
+    await this.updateLog.append(documentName, result.novel)
   }
 
   /**
@@ -279,7 +295,9 @@ export class SyncEngine {
     if (this.activityTimers.has(documentName)) return
     const timer = setTimeout(() => {
       this.activityTimers.delete(documentName)
-      void this.recordActivity(documentName, document)
+      // The copy seen first may have been unloaded and loaded anew meanwhile.
+      const current = this.hocuspocus.documents.get(documentName) ?? document
+      void this.recordActivity(documentName, current)
     }, ACTIVITY_DELAY_MS)
     this.activityTimers.set(documentName, timer)
   }

@@ -322,7 +322,11 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
     )
 
     expect(applied).toEqual([])
-    expect(migrationRows.rows.map((row) => row.name)).toEqual(['0001_initial'])
+    expect(migrationRows.rows.map((row) => row.name).sort()).toEqual([
+      '0001_initial',
+      '0002_message_index',
+      '0003_client_ids',
+    ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
   })
 })

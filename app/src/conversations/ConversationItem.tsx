@@ -118,7 +118,9 @@ function Preview(props: { conversation: ListedConversation; viewer: User; draft:
   const author = last.authorId === viewer.id ? 'You' : memberName(conversation, last.authorId)
   return (
     <span className="item__preview">
-      <span className="item__author">{author}:</span> {last.text}
+      <span className="item__author">{author}:</span>{' '}
+      {/* The server keeps no text of a deleted or removed message, so the preview is empty. */}
+      {last.text || <span className="item__none">Message deleted</span>}
     </span>
   )
 }

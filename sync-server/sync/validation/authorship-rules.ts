@@ -17,8 +17,8 @@ import type { ItemInfo, StructIndex } from './struct-index.ts'
 /** Why an update was rejected; logged and counted, never sent to the client. */
 export type Violation = { rule: string; detail?: string }
 
-/** Keys every new message must set when it is created. */
-const REQUIRED_KEYS: MessageKey[] = ['id', 'authorId', 'text', 'createdAt']
+/** Keys every message must have, set when it is created. */
+export const REQUIRED_KEYS: readonly MessageKey[] = ['id', 'authorId', 'text', 'createdAt']
 
 /**
  * Checks one new item of a client's update against the schema and authorship rules:
@@ -61,7 +61,10 @@ export function checkNewItem(
   }
 }
 
-/** Checks that a new message created in the update sets every required key as its writer. */
+/**
+ * Checks that a new message created in the update sets every required key as its writer.
+ * `fields` contains the values the update leaves in place, not those it deletes again.
+ */
 export function checkNewMessage(
   message: ItemInfo,
   fields: Map<string, ItemInfo>,
@@ -71,8 +74,7 @@ export function checkNewMessage(
   for (const key of REQUIRED_KEYS) {
     if (!fields.has(key)) return { rule: 'message_missing_key', detail: key }
   }
-  const author = fields.get('authorId')
-  if (!author?.deleted && author?.values?.[0] !== writer) return { rule: 'message_author' }
+  if (fields.get('authorId')?.values?.[0] !== writer) return { rule: 'message_author' }
   return undefined
 }
 

@@ -47,7 +47,7 @@ export class StructIndex {
 
   /** Describes a new item of the update; undefined when its parent cannot be found. */
   describeNew(item: Y.Item): ItemInfo | undefined {
-    const parent = this.parentOfNew(item, 0)
+    const parent = this.parentOfNew(item)
     if (!parent) return undefined
     return {
       id: item.id,
@@ -79,6 +79,11 @@ export class StructIndex {
     }
   }
 
+  /** Returns the clock after the last item of a client that the document has integrated. */
+  storedState(client: number): number {
+    return Y.getState(this.doc.store, client)
+  }
+
   /** Returns the stored items that overlap a range of one client's clocks, in clock order. */
   storedItemsInRange(client: number, clock: number, length: number): (Y.Item | Y.GC)[] | undefined {
     const structs = this.doc.store.clients.get(client)
@@ -88,32 +93,49 @@ export class StructIndex {
     for (; index < structs.length; index++) {
       const struct = structs[index]
       if (!struct || struct.id.clock >= clock + length) break
-      result.push(struct as Y.Item | Y.GC)
+      result.push(struct)
     }
     return result
   }
 
-  private parentOfNew(item: Y.Item, depth: number): ParentRef | null {
-    const cached = this.resolved.get(item)
-    if (cached !== undefined) return cached
+  /**
+   * Finds the parent of a new item by following origins (or right origins) until an item with
+   * an explicit parent or a stored item. The walk is iterative and caches every item on the
+   * way, because an offline client's update can chain thousands of items. A cycle of origins,
+   * which Yjs can never integrate, resolves to null.
+   */
+  private parentOfNew(item: Y.Item): ParentRef | null {
+    const chain: Y.Item[] = []
+    const visited = new Set<Y.Item>()
+    let current: Y.Item | undefined = item
     let result: ParentRef | null = null
-    if (typeof item.parent === 'string') {
-      result = { kind: 'root', name: item.parent, key: item.parentSub }
-    } else if (item.parent instanceof Y.ID) {
-      result = { kind: 'item', id: item.parent, key: item.parentSub }
-    } else if (depth < 64) {
-      const neighbour = item.origin ?? item.rightOrigin
-      result = neighbour ? this.parentOfId(neighbour, depth + 1) : null
+    while (current) {
+      const cached = this.resolved.get(current)
+      if (cached !== undefined) {
+        result = cached
+        break
+      }
+      if (visited.has(current)) break
+      visited.add(current)
+      chain.push(current)
+      if (typeof current.parent === 'string') {
+        result = { kind: 'root', name: current.parent, key: current.parentSub }
+        break
+      }
+      if (current.parent instanceof Y.ID) {
+        result = { kind: 'item', id: current.parent, key: current.parentSub }
+        break
+      }
+      const neighbour: Y.ID | null = current.origin ?? current.rightOrigin
+      if (!neighbour) break
+      current = this.findNew(neighbour)
+      if (!current) {
+        const stored = this.findStored(neighbour)
+        result = stored ? parentOfStored(stored) : null
+      }
     }
-    this.resolved.set(item, result)
+    for (const link of chain) this.resolved.set(link, result)
     return result
-  }
-
-  private parentOfId(id: Y.ID, depth: number): ParentRef | null {
-    const fresh = this.findNew(id)
-    if (fresh) return this.parentOfNew(fresh, depth)
-    const stored = this.findStored(id)
-    return stored ? parentOfStored(stored) : null
   }
 
   private findNew(id: Y.ID): Y.Item | undefined {

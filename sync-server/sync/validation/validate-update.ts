@@ -1,6 +1,10 @@
 import * as Y from 'yjs'
-import { MESSAGES_ROOT } from '../../../shared/chat-document.ts'
-import { type Violation, checkNewItem, checkNewMessage } from './authorship-rules.ts'
+import {
+  IMMUTABLE_MESSAGE_KEYS,
+  MESSAGES_ROOT,
+  type MessageKey,
+} from '../../../shared/chat-document.ts'
+import { type Violation, REQUIRED_KEYS, checkNewItem, checkNewMessage } from './authorship-rules.ts'
 import type { ClientBindingStore } from './client-bindings.ts'
 import { type ItemInfo, StructIndex } from './struct-index.ts'
 
@@ -29,6 +33,7 @@ export async function validateUpdate(
   let decoded: ReturnType<typeof Y.decodeUpdate>
   let diff: Uint8Array
   try {
+    if (repeatsClientSection(update)) return reject('invalid_update', { rule: 'client_repeated' })
     diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
     decoded = Y.decodeUpdate(diff)
   } catch {
@@ -41,6 +46,18 @@ export async function validateUpdate(
   }
   let owners: Map<number, string>
   try {
+    owners = await bindings.owners(documentName)
+    // A client id with items in the document but no owner was either bound by another
+    // instance after this one cached the bindings, or wrote before bindings existed (or was
+    // stored directly). Reading the bindings again tells the two apart. An id of the second
+    // kind is rejected, since binding it would make its items the writer's.
+    const hasUnboundItems = (client: number) =>
+      !owners.has(client) && Y.getState(doc.store, client) > 0
+    if ([...clients].some(hasUnboundItems)) owners = await reloadOwners(bindings, documentName)
+    const unbound = [...clients].find(hasUnboundItems)
+    if (unbound !== undefined) {
+      return reject('client_id_taken', { rule: 'client_id_unbound', detail: String(unbound) })
+    }
     const taken = await bindings.bind(documentName, [...clients], writer)
     if (taken.length > 0) {
       return reject('client_id_taken', { rule: 'client_id_taken', detail: String(taken[0]) })
@@ -49,26 +66,77 @@ export async function validateUpdate(
   } catch (error) {
     throw new Error('failed to read client id bindings', { cause: error })
   }
-  const ownerOf = (client: number) => owners.get(client)
 
-  const index = new StructIndex(doc, decoded.structs)
-  const violation = checkItems(index, writer, ownerOf)
-  if (violation) return reject('invalid_update', violation)
+  const context = { doc, decoded, writer }
+  let checked = checkUpdate(context, owners)
+  if (checked.missedOwner) {
+    // The items of a client id bound on another instance reached this one through Redis after
+    // it cached the bindings, so the bindings are read again once before judging the update.
+    try {
+      owners = await reloadOwners(bindings, documentName)
+    } catch (error) {
+      throw new Error('failed to read client id bindings', { cause: error })
+    }
+    checked = checkUpdate(context, owners)
+  }
+  if ('rule' in checked.result) return reject('invalid_update', checked.result)
 
-  const deletes = checkDeletes(decoded.ds, index, writer, ownerOf)
-  if ('rule' in deletes) return reject('invalid_update', deletes)
-
-  const changes = decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || deletes.novel
+  const changes =
+    decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || checked.result.novel
   return { ok: true, novel: changes ? diff : undefined }
 }
 
+interface CheckContext {
+  doc: Y.Doc
+  decoded: ReturnType<typeof Y.decodeUpdate>
+  writer: string
+}
+
+/**
+ * Checks the items and deletions of an update against one view of the bindings. Reports
+ * whether an owner was missing for a client id that has items in the document, which a newer
+ * view of the bindings may know.
+ */
+function checkUpdate(
+  context: CheckContext,
+  owners: Map<number, string>,
+): { result: Violation | { novel: boolean }; missedOwner: boolean } {
+  const { doc, decoded, writer } = context
+  let missedOwner = false
+  const ownerOf = (client: number) => {
+    const owner = owners.get(client)
+    if (owner === undefined && Y.getState(doc.store, client) > 0) missedOwner = true
+    return owner
+  }
+  const deletedByUpdate = new DeletedRanges(decoded.ds)
+  const index = new StructIndex(doc, decoded.structs)
+  const items = checkItems(index, writer, ownerOf, deletedByUpdate)
+  if ('rule' in items) return { result: items, missedOwner }
+  const deletes = checkDeletes(decoded.ds, index, writer, ownerOf, items.writes)
+  return { result: deletes, missedOwner }
+}
+
+async function reloadOwners(
+  bindings: ClientBindingStore,
+  documentName: string,
+): Promise<Map<number, string>> {
+  bindings.forget(documentName)
+  return bindings.owners(documentName)
+}
+
+/**
+ * Checks every new item, then every new message as a whole. Returns the message keys that the
+ * update gives a value that it does not delete again, by container and key.
+ */
 function checkItems(
   index: StructIndex,
   writer: string,
   ownerOf: (client: number) => string | undefined,
-): Violation | undefined {
+  deletedByUpdate: DeletedRanges,
+): Violation | { writes: Set<string> } {
   const newMessages = new Map<Y.Item, Map<string, ItemInfo>>()
   const fieldsByContainer = new Map<string, Map<string, ItemInfo>>()
+  const writes = new Set<string>()
 
   for (const item of index.updateItems()) {
     const violation = checkNewItem(item, index, writer, ownerOf)
@@ -80,6 +148,9 @@ function checkItems(
       newMessages.set(item, fields)
       fieldsByContainer.set(idKey(item.id), fields)
     } else if (info.parent.kind === 'item' && info.parent.key !== null) {
+      // A value that the update deletes again (or sends already deleted) leaves the key unset.
+      if (info.deleted || deletedByUpdate.has(item.id)) continue
+      writes.add(fieldKey(info.parent.id, info.parent.key))
       const fields = fieldsByContainer.get(idKey(info.parent.id))
       fields?.set(info.parent.key, info)
     }
@@ -88,42 +159,79 @@ function checkItems(
   for (const [item, fields] of newMessages) {
     const info = index.describeNew(item)
     if (!info) return { rule: 'parent_unknown' }
+    if (deletedByUpdate.has(item.id)) continue
     const violation = checkNewMessage(info, fields, writer)
     if (violation) return violation
   }
-  return undefined
+  return { writes }
 }
 
 /**
- * Checks the delete set: a user deletes only items of their own client ids and never a
- * message itself (a deleted message keeps its placeholder), while deletions of others'
- * items pass only when the document has them already.
+ * Checks the delete set. A user deletes only items of their own client ids, and never a
+ * message itself (a deleted message keeps its placeholder) nor a key set only at creation.
+ * Deletions of others' items pass only when the document has them already. A range may
+ * reach past the clocks the document has, and its stored part is checked all the same.
  */
 function checkDeletes(
   ds: ReturnType<typeof Y.decodeUpdate>['ds'],
   index: StructIndex,
   writer: string,
   ownerOf: (client: number) => string | undefined,
+  writes: Set<string>,
 ): Violation | { novel: boolean } {
   let novel = false
   for (const [client, ranges] of ds.clients) {
-    const own = ownerOf(client) === writer
+    const state = index.storedState(client)
     for (const range of ranges) {
-      const stored = index.storedItemsInRange(client, range.clock, range.len)
-      if (!stored) {
-        if (!own) return { rule: 'delete_unknown_item' }
+      const end = range.clock + range.len
+      if (end > state) {
+        // Yjs keeps a deletion of clocks the document lacks and applies it, unchecked, when
+        // the items arrive. An update sent just before the client's sync step 2 may delete an
+        // item that the step 2 brings, so the writer's own clocks pass.
+        // NOTE: the writer's own later items can therefore arrive deleted, such as a message
+        // map without a placeholder, or a message without its id, which readers skip.
+        if (ownerOf(client) !== writer) return { rule: 'delete_unknown_item' }
         novel = true
-        continue
       }
-      for (const struct of stored) {
+      if (range.clock >= state) continue
+      const stored = index.storedItemsInRange(
+        client,
+        range.clock,
+        Math.min(end, state) - range.clock,
+      )
+      for (const struct of stored ?? []) {
         if (struct.deleted) continue
         novel = true
-        if (!own) return { rule: 'delete_other_user' }
-        if (struct instanceof Y.Item && isMessageEntry(struct)) return { rule: 'delete_message' }
+        if (ownerOf(client) !== writer) return { rule: 'delete_other_user' }
+        if (!(struct instanceof Y.Item)) continue
+        const violation = checkDeletedItem(struct, writes)
+        if (violation) return violation
       }
     }
   }
   return { novel }
+}
+
+/** Checks the deletion of one of the writer's stored items that is not deleted yet. */
+function checkDeletedItem(item: Y.Item, writes: Set<string>): Violation | undefined {
+  if (isMessageEntry(item)) return { rule: 'delete_message' }
+  const container = messageOfField(item)
+  const key = item.parentSub as MessageKey | null
+  if (!container || key === null) return undefined
+  if (IMMUTABLE_MESSAGE_KEYS.includes(key)) return { rule: 'message_immutable_key', detail: key }
+  // Overwriting a required key deletes its old value, which is fine. Deleting the value
+  // without a new one leaves a message that readers skip.
+  if (REQUIRED_KEYS.includes(key) && !writes.has(fieldKey(container.id, key))) {
+    return { rule: 'message_missing_key', detail: key }
+  }
+  return undefined
+}
+
+/** Returns the message map item that contains a stored item as one of its keys. */
+function messageOfField(item: Y.Item): Y.Item | undefined {
+  const parent = item.parent
+  if (!(parent instanceof Y.Map) || !parent._item) return undefined
+  return isMessageEntry(parent._item) ? parent._item : undefined
 }
 
 function isMessageEntry(item: Y.Item): boolean {
@@ -138,6 +246,70 @@ function isMessageEntry(item: Y.Item): boolean {
 
 function idKey(id: Y.ID): string {
   return `${id.client}:${id.clock}`
+}
+
+function fieldKey(container: Y.ID, key: string): string {
+  return `${idKey(container)}:${key}`
+}
+
+/**
+ * The ranges of a decoded delete set, sorted and merged per client for lookups by id. A forged
+ * delete set may list ranges out of order or overlapping, and Yjs applies every one of them.
+ */
+class DeletedRanges {
+  private readonly byClient = new Map<number, { clock: number; end: number }[]>()
+
+  constructor(ds: ReturnType<typeof Y.decodeUpdate>['ds']) {
+    for (const [client, ranges] of ds.clients) {
+      const merged: { clock: number; end: number }[] = []
+      for (const range of [...ranges].sort((a, b) => a.clock - b.clock)) {
+        const last = merged[merged.length - 1]
+        if (last && range.clock <= last.end) last.end = Math.max(last.end, range.clock + range.len)
+        else merged.push({ clock: range.clock, end: range.clock + range.len })
+      }
+      this.byClient.set(client, merged)
+    }
+  }
+
+  has(id: Y.ID): boolean {
+    const ranges = this.byClient.get(id.client)
+    if (!ranges) return false
+    let low = 0
+    let high = ranges.length - 1
+    while (low <= high) {
+      const middle = (low + high) >> 1
+      const range = ranges[middle]
+      if (!range) return false
+      if (range.end <= id.clock) low = middle + 1
+      else if (range.clock > id.clock) high = middle - 1
+      else return true
+    }
+    return false
+  }
+}
+
+/**
+ * Returns whether an update lists one client in more than one section, or has an empty
+ * section. Yjs applies only the last section of a client, while the diff that this validator
+ * checks and stores keeps every section, so such an update would be applied differently from
+ * how it was checked.
+ */
+function repeatsClientSection(update: Uint8Array): boolean {
+  const sections = readSectionCount(update)
+  const clients = new Set<number>()
+  for (const struct of Y.decodeUpdate(update).structs) clients.add(struct.id.client)
+  return clients.size !== sections
+}
+
+/** Reads the number of client sections, the variable-length integer that starts an update. */
+function readSectionCount(update: Uint8Array): number {
+  let value = 0
+  for (let index = 0; index < update.length && index < 5; index++) {
+    const byte = update[index] ?? 0
+    value += (byte & 0x7f) * 2 ** (7 * index)
+    if (byte < 0x80) return value
+  }
+  throw new RangeError('the update ends inside its section count')
 }
 
 function reject(

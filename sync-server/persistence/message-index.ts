@@ -1,0 +1,139 @@
+import { type Kysely, sql } from 'kysely'
+import type { Database } from './schema.ts'
+
+/** A message of a conversation document as the index stores it. */
+export interface IndexedMessage {
+  messageId: string
+  authorId: string
+  /** Ids of the users the message mentions. */
+  mentions: string[]
+  /** Deleted by its author or removed by a moderator. */
+  deleted: boolean
+}
+
+/** Unread and mention counts of one member in one conversation. */
+export interface UnreadCounts {
+  unreadCount: number
+  mentionCount: number
+}
+
+/** Rows per insert. Five parameters a row stay far below the 65,535 that Postgres accepts. */
+const ROWS_PER_INSERT = 500
+
+/**
+ * The messages of every conversation in the order the server indexed them, and the read
+ * position of each member in that order. Unread counts are computed from these two alone,
+ * without loading documents.
+ */
+export class MessageIndex {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Inserts the messages not indexed yet, in the given order, and updates mentions and the
+   * deleted flag of the others. Every instance that applies the same update calls this, so
+   * a repeat changes nothing. Returns how many rows were inserted or changed.
+   */
+  async upsert(conversationId: string, messages: IndexedMessage[]): Promise<number> {
+    let changed = 0
+    for (let start = 0; start < messages.length; start += ROWS_PER_INSERT) {
+      const rows = messages.slice(start, start + ROWS_PER_INSERT).map((message) => ({
+        conversation_id: conversationId,
+        message_id: message.messageId,
+        author_id: message.authorId,
+        mentions: message.mentions,
+        deleted: message.deleted,
+      }))
+      const written = await this.db
+        .insertInto('message_index')
+        .values(rows)
+        .onConflict((oc) =>
+          oc
+            .columns(['conversation_id', 'message_id'])
+            .doUpdateSet({
+              mentions: (eb) => eb.ref('excluded.mentions'),
+              deleted: (eb) => eb.ref('excluded.deleted'),
+            })
+            .where(
+              sql<boolean>`(message_index.mentions, message_index.deleted)
+                is distinct from (excluded.mentions, excluded.deleted)`,
+            ),
+        )
+        .returning('message_id')
+        .execute()
+      changed += written.length
+    }
+    return changed
+  }
+
+  /** Returns how many messages of a conversation are indexed. */
+  async count(conversationId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('message_index')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirstOrThrow()
+    return Number(row.count)
+  }
+
+  /**
+   * Moves a member's read position to the highest seq among the conversation's messages
+   * other than `laterIds`, the messages after the member's read marker. A message that
+   * was indexed late but sits before the marker therefore counts as read.
+   * The position only moves forward, so instances that process markers in a different
+   * order end on the same value. Returns whether it moved.
+   */
+  async advanceReadPosition(
+    conversationId: string,
+    userId: string,
+    laterIds: string[],
+  ): Promise<boolean> {
+    const result = await sql<{ user_id: string }>`
+      update members
+      set read_seq = newest.seq
+      from (
+        select max(seq) as seq
+        from message_index
+        where conversation_id = ${conversationId}
+          and message_id <> all(${laterIds}::text[])
+      ) as newest
+      where members.conversation_id = ${conversationId}
+        and members.user_id = ${userId}
+        and newest.seq > members.read_seq
+      returning members.user_id
+    `.execute(this.db)
+    return result.rows.length > 0
+  }
+
+  /**
+   * Counts, per conversation, the messages after the user's read position that others
+   * wrote and that are not deleted, and those of them that mention the user. Conversations
+   * without such messages are absent from the result. One grouped query for all of them.
+   */
+  async countUnread(userId: string, conversationIds: string[]): Promise<Map<string, UnreadCounts>> {
+    const counts = new Map<string, UnreadCounts>()
+    if (conversationIds.length === 0) return counts
+    const rows = await this.db
+      .selectFrom('members as m')
+      .innerJoin('message_index as i', (join) =>
+        join.onRef('i.conversation_id', '=', 'm.conversation_id').onRef('i.seq', '>', 'm.read_seq'),
+      )
+      .select([
+        'm.conversation_id',
+        sql<number>`count(*)`.as('unread'),
+        sql<number>`count(*) filter (where m.user_id = any(i.mentions))`.as('mentions'),
+      ])
+      .where('m.user_id', '=', userId)
+      .where('m.conversation_id', 'in', conversationIds)
+      .where('i.author_id', '<>', userId)
+      .where('i.deleted', '=', false)
+      .groupBy('m.conversation_id')
+      .execute()
+    for (const row of rows) {
+      counts.set(row.conversation_id, {
+        unreadCount: Number(row.unread),
+        mentionCount: Number(row.mentions),
+      })
+    }
+    return counts
+  }
+}

@@ -1,0 +1,213 @@
+import * as Y from 'yjs'
+import {
+  isReadMarker,
+  MAX_MENTIONS,
+  messagesOf,
+  MODERATION_ROOT,
+  READS_ROOT,
+  readMessage,
+} from '../../shared/chat-document.ts'
+import { type ConversationId, ID_PATTERN, type UserId } from '../../shared/ids.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { IndexedMessage, MessageIndex } from '../persistence/message-index.ts'
+
+const RETRY_FIRST_MS = 500
+const RETRY_MAX_MS = 30_000
+
+/** Dependencies of an UnreadTracker besides its document. */
+export interface UnreadTrackerDeps {
+  index: MessageIndex
+  /** Lists the members to notify when a conversation's messages change. */
+  memberIds(conversationId: ConversationId): Promise<UserId[]>
+  /** Queues a conversations_changed notification for these users. */
+  notify(conversationId: ConversationId, userIds: UserId[]): void
+  log: Logger
+}
+
+/** Changes waiting to be written to the index. */
+interface PendingWork {
+  /** Compare the whole document with the index, as after loading it. */
+  reconcile: boolean
+  messages: Set<Y.Map<unknown>>
+  readers: Set<string>
+}
+
+/**
+ * Keeps the message index and the read positions of one loaded conversation document up to
+ * date. Yjs observers collect the messages and read markers that each transaction changed,
+ * whatever its origin: a client, a direct connection, or another instance through Redis.
+ * flush then writes them, one write at a time, and notifies the members whose counts moved.
+ */
+export class UnreadTracker {
+  private work: PendingWork = { reconcile: true, messages: new Set(), readers: new Set() }
+  private writing = false
+  private retryDelayMs = RETRY_FIRST_MS
+  private retryTimer: NodeJS.Timeout | undefined
+  private detached = false
+
+  constructor(
+    readonly doc: Y.Doc,
+    private readonly conversationId: ConversationId,
+    private readonly deps: UnreadTrackerDeps,
+  ) {
+    messagesOf(doc).observeDeep(this.onMessagesChanged)
+    doc.getMap(READS_ROOT).observe(this.onReadsChanged)
+    doc.getMap(MODERATION_ROOT).observe(this.onModerationChanged)
+  }
+
+  /** Stops observing. A write in progress still finishes. */
+  detach(): void {
+    this.detached = true
+    clearTimeout(this.retryTimer)
+    messagesOf(this.doc).unobserveDeep(this.onMessagesChanged)
+    this.doc.getMap(READS_ROOT).unobserve(this.onReadsChanged)
+    this.doc.getMap(MODERATION_ROOT).unobserve(this.onModerationChanged)
+  }
+
+  /** Starts writing what changed, unless a write is running, which then picks the changes up. */
+  flush(): void {
+    if (this.writing || this.retryTimer || !this.hasWork()) return
+    void this.writeLoop()
+  }
+
+  private readonly onMessagesChanged = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
+    const messages = messagesOf(this.doc)
+    for (const event of events) {
+      if (event.target === messages) {
+        for (const item of event.changes.added) {
+          for (const content of item.content.getContent()) {
+            if (content instanceof Y.Map) this.work.messages.add(content as Y.Map<unknown>)
+          }
+        }
+      } else if (event.target instanceof Y.Map && event.target.parent === messages) {
+        this.work.messages.add(event.target as Y.Map<unknown>)
+      }
+    }
+  }
+
+  private readonly onReadsChanged = (event: Y.YMapEvent<unknown>) => {
+    for (const userId of event.keysChanged as Set<string>) this.work.readers.add(userId)
+  }
+
+  private readonly onModerationChanged = (event: Y.YMapEvent<unknown>) => {
+    // The server's moderation also edits the message map, so this only matters for a
+    // moderation record that arrives without that edit.
+    const wanted = event.keysChanged as Set<string>
+    for (const entry of messagesOf(this.doc)) {
+      const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined
+      if (typeof id === 'string' && wanted.has(id)) this.work.messages.add(entry)
+    }
+  }
+
+  private hasWork(): boolean {
+    return this.work.reconcile || this.work.messages.size > 0 || this.work.readers.size > 0
+  }
+
+  private async writeLoop(): Promise<void> {
+    this.writing = true
+    try {
+      while (this.hasWork()) {
+        const work = this.work
+        this.work = { reconcile: false, messages: new Set(), readers: new Set() }
+        try {
+          await this.write(work)
+          this.retryDelayMs = RETRY_FIRST_MS
+        } catch (error) {
+          this.retryLater(work, error)
+          return
+        }
+      }
+    } finally {
+      this.writing = false
+    }
+  }
+
+  private async write(work: PendingWork): Promise<void> {
+    const { index } = this.deps
+    const readers = new Set(work.readers)
+    let changedMessages = 0
+
+    if (work.reconcile) {
+      const all = this.indexable(messagesOf(this.doc).toArray())
+      // A document whose messages are all indexed needs no write. One written before the
+      // index existed, or while a write failed, is indexed whole, with its read markers.
+      if ((await index.count(this.conversationId)) !== all.length) {
+        changedMessages += await index.upsert(this.conversationId, all)
+        for (const userId of this.doc.getMap(READS_ROOT).keys()) readers.add(userId)
+      }
+    }
+    changedMessages += await index.upsert(this.conversationId, this.indexable(work.messages))
+
+    const movedReaders: UserId[] = []
+    for (const userId of readers) {
+      if (await this.advanceReader(userId)) movedReaders.push(userId as UserId)
+    }
+
+    if (changedMessages > 0) {
+      this.deps.notify(this.conversationId, await this.deps.memberIds(this.conversationId))
+    } else if (movedReaders.length > 0) {
+      this.deps.notify(this.conversationId, movedReaders)
+    }
+  }
+
+  /** Moves one member's read position to their marker. Returns whether it moved. */
+  private async advanceReader(userId: string): Promise<boolean> {
+    if (!ID_PATTERN.test(userId)) return false
+    const marker: unknown = this.doc.getMap(READS_ROOT).get(userId)
+    if (!isReadMarker(marker)) return false
+
+    // Messages are read newest first because a marker usually points at one of the last.
+    const laterIds: string[] = []
+    const messages = messagesOf(this.doc)
+    for (let position = messages.length - 1; position >= 0; position--) {
+      const entry: unknown = messages.get(position)
+      const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined
+      if (id === marker.messageId) {
+        return this.deps.index.advanceReadPosition(this.conversationId, userId, laterIds)
+      }
+      if (typeof id === 'string') laterIds.push(id)
+    }
+    // A marker on a message this document does not have moves nothing.
+    return false
+  }
+
+  /** Reads message maps into index rows, skipping those whose ids Postgres must not see. */
+  private indexable(entries: Iterable<Y.Map<unknown>>): IndexedMessage[] {
+    const rows: IndexedMessage[] = []
+    const seen = new Set<string>()
+    for (const entry of entries) {
+      const message = readMessage(entry, this.doc)
+      if (!message || seen.has(message.id)) continue
+      if (!ID_PATTERN.test(message.id) || !ID_PATTERN.test(message.authorId)) continue
+      seen.add(message.id)
+      rows.push({
+        messageId: message.id,
+        authorId: message.authorId,
+        mentions: message.mentions.filter((id) => ID_PATTERN.test(id)).slice(0, MAX_MENTIONS),
+        deleted: message.deleted || message.moderated !== undefined,
+      })
+    }
+    return rows
+  }
+
+  private retryLater(work: PendingWork, error: unknown): void {
+    this.deps.log.error(
+      {
+        event: 'message_index_failed',
+        conversationId: this.conversationId,
+        retryInMs: this.retryDelayMs,
+        err: error,
+      },
+      'failed to update the message index; retrying',
+    )
+    this.work.reconcile ||= work.reconcile
+    for (const entry of work.messages) this.work.messages.add(entry)
+    for (const userId of work.readers) this.work.readers.add(userId)
+    if (this.detached) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.flush()
+    }, this.retryDelayMs)
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS)
+  }
+}
