@@ -903,6 +903,57 @@ describe('validateUpdate', () => {
       })
     })
   })
+
+  describe('bindings and moderation', () => {
+    it('binds no client id of a rejected update', async () => {
+      const { check, device, name, aliceMessage } = await conversation()
+      const { id } = await aliceMessage()
+      const mallory = device()
+      const update = changeOf(mallory, (doc) => {
+        findMessageEntry(doc, id)?.set('text', 'forged')
+      })
+
+      const result = await check(update, MALLORY)
+
+      expect(result.ok).toBe(false)
+      expect((await bindings.owners(name)).has(mallory.clientID)).toBe(false)
+    })
+
+    /** Removes a message as the server does: placeholder in moderation, text emptied. */
+    function moderate(server: Y.Doc, messageId: string): void {
+      server.transact(() => {
+        server.getMap('moderation').set(messageId, { by: 'admin', at: 1 })
+        findMessageEntry(server, messageId)?.set('text', '')
+      })
+    }
+
+    it('lets the author delete a removed message', async () => {
+      const { server, pull, write, aliceMessage } = await conversation()
+      const { alice, id } = await aliceMessage()
+      moderate(server, id)
+      pull(alice)
+
+      const result = await write(alice, ALICE, (doc) =>
+        deleteMessage(doc, { messageId: id, userId: ALICE }),
+      )
+
+      expect(result.ok).toBe(true)
+    })
+
+    it('rejects new text in a removed message', async () => {
+      const { server, pull, check, aliceMessage } = await conversation()
+      const { alice, id } = await aliceMessage()
+      moderate(server, id)
+      pull(alice)
+      const update = changeOf(alice, (doc) => {
+        findMessageEntry(doc, id)?.set('text', 'back again')
+      })
+
+      const result = await check(update, ALICE)
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_moderated' } })
+    })
+  })
 })
 
 /** Returns the item that contains the current value of a map key. */

@@ -93,6 +93,11 @@ function checkMessageField(
   if (ownerOf(container.id.client) !== writer) return { rule: 'message_of_other_user' }
 
   const key = info.parent.key
+  // A message an admin removed stays removed: its author may still mark it deleted or keep
+  // it empty, but not write text or mentions into it again.
+  if (isModerated(index, container) && !isClearing(key, info)) {
+    return { rule: 'message_moderated' }
+  }
   if (key === null || !(key in MESSAGE_KEYS)) return { rule: 'message_key', detail: key ?? '' }
   const field = key as MessageKey
   if (!container.isNew && IMMUTABLE_MESSAGE_KEYS.includes(field)) {
@@ -100,6 +105,16 @@ function checkMessageField(
   }
   if (info.deleted) return undefined
   return checkFieldValue(field, info.values, writer)
+}
+
+function isModerated(index: StructIndex, container: ItemInfo): boolean {
+  return typeof container.messageId === 'string' && index.isModerated(container.messageId)
+}
+
+function isClearing(key: string | null, info: ItemInfo): boolean {
+  if (info.deleted) return true
+  const value = info.values?.length === 1 ? info.values[0] : undefined
+  return (key === 'text' && value === '') || key === 'deleted' || key === 'editedAt'
 }
 
 function checkFieldValue(

@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { MODERATION_ROOT } from '../../../shared/chat-document.ts'
 
 /** Where an item lives: directly in a root, or inside the type created by another item. */
 export type ParentRef =
@@ -17,6 +18,8 @@ export interface ItemInfo {
   deleted: boolean
   /** Whether the item comes from the update under check rather than the document. */
   isNew: boolean
+  /** Id of the message a stored message map holds, for rules that depend on it. */
+  messageId?: unknown
 }
 
 /**
@@ -38,6 +41,11 @@ export class StructIndex {
       list.push(struct)
       this.newItems.set(struct.id.client, list)
     }
+  }
+
+  /** Returns whether the document has a moderation placeholder for a message id. */
+  isModerated(messageId: string): boolean {
+    return this.doc.getMap(MODERATION_ROOT).has(messageId)
   }
 
   /** Returns the items of the update. */
@@ -73,6 +81,10 @@ export class StructIndex {
       length: stored.length,
       parent,
       isMap: stored.content instanceof Y.ContentType && stored.content.type instanceof Y.Map,
+      messageId:
+        stored.content instanceof Y.ContentType && stored.content.type instanceof Y.Map
+          ? (stored.content.type as Y.Map<unknown>).get('id')
+          : undefined,
       values: stored.content instanceof Y.ContentAny ? stored.content.arr : undefined,
       deleted: stored.deleted,
       isNew: false,

@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import { USER_DOCUMENT_ROOTS, isUserDocumentValue } from '../../../shared/user-document.ts'
 import type { Violation } from './authorship-rules.ts'
 import { StructIndex } from './struct-index.ts'
+import { repeatsClientSection } from './validate-update.ts'
 
 /** Outcome of checking an update to a user's private document. */
 export type UserDocumentResult =
@@ -16,6 +17,8 @@ export function validateUserDocumentUpdate(doc: Y.Doc, update: Uint8Array): User
   let diff: Uint8Array
   let decoded: ReturnType<typeof Y.decodeUpdate>
   try {
+    // Yjs applies only the last section of a client, so one listed twice could hide content.
+    if (repeatsClientSection(update)) return { ok: false, violation: { rule: 'client_repeated' } }
     diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
     decoded = Y.decodeUpdate(diff)
   } catch {

@@ -5,7 +5,7 @@ import {
   type MessageKey,
 } from '../../../shared/chat-document.ts'
 import { type Violation, REQUIRED_KEYS, checkNewItem, checkNewMessage } from './authorship-rules.ts'
-import type { ClientBindingStore } from './client-bindings.ts'
+import { type ClientBindingStore, SERVER_OWNER } from './client-bindings.ts'
 import { type ItemInfo, StructIndex } from './struct-index.ts'
 
 /** Outcome of checking a client's update before it is applied. */
@@ -58,17 +58,24 @@ export async function validateUpdate(
     if (unbound !== undefined) {
       return reject('client_id_taken', { rule: 'client_id_unbound', detail: String(unbound) })
     }
-    const taken = await bindings.bind(documentName, [...clients], writer)
-    if (taken.length > 0) {
-      return reject('client_id_taken', { rule: 'client_id_taken', detail: String(taken[0]) })
-    }
-    owners = await bindings.owners(documentName)
   } catch (error) {
     throw new Error('failed to read client id bindings', { cause: error })
   }
+  const held = [...clients].find((client) => owners.has(client) && owners.get(client) !== writer)
+  if (held !== undefined) {
+    return reject('client_id_taken', { rule: 'client_id_taken', detail: String(held) })
+  }
 
+  // New client ids count as the writer's while the update is checked, and are bound only
+  // once it passes, so that a rejected update cannot claim ids that others will use.
+  const fresh = [...clients].filter((client) => !owners.has(client))
+  const withFresh = (known: Map<number, string>) => {
+    const result = new Map(known)
+    for (const client of fresh) if (!result.has(client)) result.set(client, writer)
+    return result
+  }
   const context = { doc, decoded, writer }
-  let checked = checkUpdate(context, owners)
+  let checked = checkUpdate(context, withFresh(owners))
   if (checked.missedOwner) {
     // The items of a client id bound on another instance reached this one through Redis after
     // it cached the bindings, so the bindings are read again once before judging the update.
@@ -77,9 +84,21 @@ export async function validateUpdate(
     } catch (error) {
       throw new Error('failed to read client id bindings', { cause: error })
     }
-    checked = checkUpdate(context, owners)
+    checked = checkUpdate(context, withFresh(owners))
   }
   if ('rule' in checked.result) return reject('invalid_update', checked.result)
+
+  if (fresh.length > 0) {
+    let taken: number[]
+    try {
+      taken = await bindings.bind(documentName, fresh, writer)
+    } catch (error) {
+      throw new Error('failed to bind client ids', { cause: error })
+    }
+    if (taken.length > 0) {
+      return reject('client_id_taken', { rule: 'client_id_taken', detail: String(taken[0]) })
+    }
+  }
 
   const changes =
     decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || checked.result.novel
@@ -172,6 +191,22 @@ function checkItems(
  * Deletions of others' items pass only when the document has them already. A range may
  * reach past the clocks the document has, and its stored part is checked all the same.
  */
+/**
+ * Tells whether an item is a value that the server wrote into a message of the writer, as
+ * moderation does when it empties the text. The author may overwrite such a value, for
+ * example when deleting the message, since the message is still theirs.
+ */
+function isServerFieldOfOwnMessage(
+  struct: Y.Item | Y.GC,
+  writer: string,
+  ownerOf: (client: number) => string | undefined,
+): boolean {
+  if (!(struct instanceof Y.Item) || ownerOf(struct.id.client) !== SERVER_OWNER) return false
+  const parent = struct.parent
+  if (!(parent instanceof Y.AbstractType) || parent._item === null) return false
+  return ownerOf(parent._item.id.client) === writer
+}
+
 function checkDeletes(
   ds: ReturnType<typeof Y.decodeUpdate>['ds'],
   index: StructIndex,
@@ -202,7 +237,9 @@ function checkDeletes(
       for (const struct of stored ?? []) {
         if (struct.deleted) continue
         novel = true
-        if (ownerOf(client) !== writer) return { rule: 'delete_other_user' }
+        if (ownerOf(client) !== writer && !isServerFieldOfOwnMessage(struct, writer, ownerOf)) {
+          return { rule: 'delete_other_user' }
+        }
         if (!(struct instanceof Y.Item)) continue
         const violation = checkDeletedItem(struct, writes)
         if (violation) return violation
@@ -294,7 +331,7 @@ class DeletedRanges {
  * checks and stores keeps every section, so such an update would be applied differently from
  * how it was checked.
  */
-function repeatsClientSection(update: Uint8Array): boolean {
+export function repeatsClientSection(update: Uint8Array): boolean {
   const sections = readSectionCount(update)
   const clients = new Set<number>()
   for (const struct of Y.decodeUpdate(update).structs) clients.add(struct.id.client)
