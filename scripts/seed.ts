@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import type { Conversation, User } from '../shared/api.ts'
 import { deleteMessage, editMessage, sendMessage, toggleReaction } from '../shared/chat-document.ts'
 import { conversationDocumentName } from '../shared/document-names.ts'
-import type { MessageId, UserId } from '../shared/ids.ts'
+import type { UserId } from '../shared/ids.ts'
 
 /** What the seed wrote. */
 export interface SeedResult {
@@ -105,7 +105,7 @@ function writeBatch(
       }
       if (number % 5 === 1) {
         toggleReaction(doc, {
-          messageId: message.id as MessageId,
+          messageId: message.id,
           userId: authorId,
           emoji: EMOJI[number % EMOJI.length]!,
         })
