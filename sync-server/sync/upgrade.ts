@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { parse as parseCookie } from 'hono/utils/cookie'
-import { WebSocketServer, type RawData } from 'ws'
+import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
 import type { Logger } from '../observability/logger.ts'
 import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
@@ -44,8 +44,15 @@ export function createUpgradeHandler(
         })
         const context: SyncContext = { cookieToken }
         const client = engine.hocuspocus.handleConnection(ws, fetchRequest, context)
-        ws.on('message', (data: RawData) => client.handleMessage(toBytes(data)))
-        ws.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }))
+        const heartbeat = startHeartbeat(ws)
+        ws.on('message', (data: RawData) => {
+          heartbeat.alive = true
+          client.handleMessage(toBytes(data))
+        })
+        ws.on('close', (code, reason) => {
+          clearInterval(heartbeat.timer)
+          client.handleClose({ code, reason: reason.toString() })
+        })
         ws.on('error', (error) =>
           logger.warn({ event: 'socket_error', err: error }, 'WebSocket error'),
         )
@@ -55,6 +62,31 @@ export function createUpgradeHandler(
       socket.destroy()
     }
   }
+}
+
+/** Interval of WebSocket pings, in milliseconds; a socket silent for two is ended. */
+export const HEARTBEAT_MS = 5_000
+
+/**
+ * Pings a socket at the protocol level, which browsers answer without any code, and ends it
+ * when neither a pong nor a message came since the last ping. So a killed browser's presence
+ * goes within about ten seconds, where Hocuspocus alone waits for its 30 s timeout.
+ */
+function startHeartbeat(ws: WebSocket): { alive: boolean; timer: NodeJS.Timeout } {
+  const state = { alive: true, timer: undefined as unknown as NodeJS.Timeout }
+  ws.on('pong', () => {
+    state.alive = true
+  })
+  state.timer = setInterval(() => {
+    if (!state.alive) {
+      ws.terminate()
+      return
+    }
+    state.alive = false
+    ws.ping()
+  }, HEARTBEAT_MS)
+  state.timer.unref()
+  return state
 }
 
 function reject(socket: Duplex, status: number, text: string): void {
