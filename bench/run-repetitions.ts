@@ -89,9 +89,9 @@ async function startAll(states: PeerState[]): Promise<RunningPeer[]> {
 }
 
 /**
- * Profiles the Parley server after the repetitions; the open profile takes the largest
- * conversation that every repetition opened, since a server that does not finish the open
- * gets killed before its profile stops.
+ * Profiles the Parley server after the repetitions. The open profile takes the largest
+ * conversation that every repetition opened, because a server that does not finish the
+ * open gets killed before its profile stops.
  */
 export async function runAllProfiles(
   plan: Plan,

@@ -51,6 +51,8 @@ function execute(command: LoadCommand): Promise<Figures> {
       return reconnectAll(command.timeoutMs)
     case 'open':
       return openOne(command.client, command.newest, command.timeoutMs)
+    case 'status':
+      return Promise.resolve(connectionStatus())
     case 'close':
       for (const client of clients) client.destroy()
       clients = []
@@ -228,6 +230,13 @@ async function openOne(spec: ClientSpec, newest: number, timeoutMs: number): Pro
   const openMs = performance.now() - started
   if (client.failure) throw new Error(client.failure)
   return { openMs, syncedMs, messages: messages.length, decoded }
+}
+
+/** Counts failed clients and prints the first failure, which figures cannot carry. */
+function connectionStatus(): Figures {
+  const failed = clients.filter((client) => client.failure)
+  if (failed[0]) console.error(`[load generator] ${failed.length} failed: ${failed[0].failure}`)
+  return { clients: clients.length, failedClients: failed.length }
 }
 
 function latencyFigures(window: DeliveryTracker): Figures {

@@ -31,6 +31,8 @@ export type LoadCommand =
   | { type: 'rate'; messagesPerSecond: number; durationMs: number; timeoutMs: number }
   | { type: 'reconnect'; timeoutMs: number }
   | { type: 'open'; client: ClientSpec; newest: number; timeoutMs: number }
+  /** Counts the clients whose connection failed or closed unexpectedly. */
+  | { type: 'status' }
   | { type: 'close' }
 
 /** Figures of one command, by name; units are in the names (Ms, Us, Bytes, PerSecond). */

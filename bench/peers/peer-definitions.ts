@@ -10,7 +10,7 @@ export type PeerId =
   | 'parley-postgres'
   | 'parley-redis'
 
-/** How Parley runs in a peer. */
+/** Setup of Parley in a peer. */
 export interface ParleySetup {
   database: 'pglite' | 'postgres'
   /** Server processes; with two, they share the database and relay through Redis. */

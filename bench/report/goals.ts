@@ -64,6 +64,9 @@ function missingReason(
 ): string {
   const timeout = aggregate(results, at.scenario, at.subject, at.size, 'timedOutAfterMs')
   if (timeout) return `did not finish within ${formatNumber(timeout.median / 1000)} s`
+  if (aggregate(results, at.scenario, at.subject, at.size, 'connectionLostBeforeHeapRead')) {
+    return 'not measurable: the connection closed before the heap was read'
+  }
   const errors = sampleErrors(results, at.scenario, at.subject, at.size)
   if (errors[0]) return `failed: ${errors[0].split('\n')[0]?.slice(0, 160)}`
   return 'no data'

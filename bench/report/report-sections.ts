@@ -72,10 +72,13 @@ export function profileSection(results: RunResults): string[] {
     const leading = origins
       .slice(0, 3)
       .map((origin) => `${origin.origin} (${formatNumber(origin.share * 100, 2)}%)`)
+    const heaviest = profile.topFunctions
+      .slice(0, 3)
+      .map((entry) => `${entry.name} (${formatNumber(entry.share * 100, 2)}%)`)
     lines.push(
       `### ${profile.title}`,
       '',
-      `${formatNumber(profile.totalMs / 1000)} s of CPU. Most self time went to ${leading.join(', then ')}.`,
+      `${formatNumber(profile.totalMs / 1000)} s of CPU. Most self time went to ${leading.join(', then ')}. The heaviest functions were ${heaviest.join(', ')}.`,
       '',
       '| origin | self ms | share |',
       '| --- | ---: | ---: |',

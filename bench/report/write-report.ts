@@ -205,8 +205,13 @@ function openSection(results: RunResults): string[] {
       !openMs && timeout
         ? `not done within ${formatNumber(timeout.median / 1000)} s`
         : formatAggregate(openMs)
+    const heap = figure('heapGrowthBytes')
+    const lost = figure('connectionLostBeforeHeapRead')
+    const heapText = !heap && lost ? 'connection closed first' : formatAggregate(heap, 3, 1e-6)
+    const rssText =
+      !heap && lost ? 'connection closed first' : formatAggregate(figure('rssGrowthBytes'), 3, 1e-6)
     lines.push(
-      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${formatAggregate(figure('heapGrowthBytes'), 3, 1e-6)} | ${formatAggregate(figure('rssGrowthBytes'), 3, 1e-6)} |`,
+      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${heapText} | ${rssText} |`,
     )
   }
   return [

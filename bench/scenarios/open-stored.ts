@@ -82,6 +82,10 @@ export async function runOpenStored(
         const after = await inspector.heapAfterGc()
         const rssAfter = readRssBytes(instance.process.pid) ?? Number.NaN
         peer.checkAlive()
+        // A server that closed the connection has unloaded the document: its heap no
+        // longer shows what the open cost.
+        const status = await load.request({ type: 'status' })
+        if (status.failedClients) return { ...figures, connectionLostBeforeHeapRead: 1 }
         if (figures.decoded !== Math.min(ctx.plan.openNewest, conversation.size)) {
           throw new Error(
             `decoded ${figures.decoded} of the newest ${ctx.plan.openNewest} messages`,
