@@ -34,6 +34,6 @@ export interface Services {
   sync: SyncControl
   /** Server writes to conversation documents and conversation list notifications. */
   chat: Pick<ChatExtension, 'writes' | 'notifier'>
-  /** Returns whether every dependency answers, for /readyz. */
+  /** Returns whether every dependency responds, for /readyz. */
   checkReady(): Promise<boolean>
 }

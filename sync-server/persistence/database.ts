@@ -12,7 +12,7 @@ const INT8_OID = 20
 export interface OpenDatabase {
   db: Kysely<Database>
   kind: 'postgres' | 'pglite'
-  /** Where the data lives: the Postgres host and database, or the PGlite directory. */
+  /** Location of the data: the Postgres host and database, or the PGlite directory. */
   location: string
   close(): Promise<void>
 }

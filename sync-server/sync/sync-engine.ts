@@ -197,7 +197,7 @@ export class SyncEngine {
       if (!access.ok) return { ok: false, reason: access.reason, userId: session.userId }
       return { ok: true, session }
     } catch (error) {
-      // A database error is temporary, so the client is told to reconnect, not to log in
+      // A database error is temporary, so the client gets the reason to reconnect, not to log in
       // again or to drop its copy as it would for another reason.
       this.log.error(
         { event: 'access_check_failed', documentName, err: error },
@@ -259,7 +259,7 @@ export class SyncEngine {
 
   /**
    * Binds the client id of the server's copy of a document to the server before the server
-   * writes to it, picking another id when a client holds this one already.
+   * writes to it, picking another id when a client owns this one already.
    */
   private async bindServerClient(documentName: string, document: Y.Doc): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {

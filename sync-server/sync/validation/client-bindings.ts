@@ -8,7 +8,7 @@ export const SERVER_OWNER = 'server'
 export interface ClientBindingStore {
   /** Returns the owners of a document's bound client ids. */
   owners(documentName: string): Promise<Map<number, string>>
-  /** Binds client ids to an owner; returns the ids that another owner holds already. */
+  /** Binds client ids to an owner; returns the ids that another owner has already. */
   bind(documentName: string, clients: number[], owner: string): Promise<number[]>
   /** Forgets what is cached of a document. */
   forget(documentName: string): void
@@ -38,7 +38,7 @@ export class ClientBindings implements ClientBindingStore {
   }
 
   /**
-   * Binds client ids to a user; returns the ids that another owner holds already, which the
+   * Binds client ids to a user; returns the ids that another owner has already, which the
    * caller must refuse.
    */
   async bind(documentName: string, clients: number[], owner: string): Promise<number[]> {

@@ -1,12 +1,12 @@
 import * as Y from 'yjs'
 import { MODERATION_ROOT } from '../../../shared/chat-document.ts'
 
-/** Where an item lives: directly in a root, or inside the type created by another item. */
+/** Location of an item: directly in a root, or inside the type created by another item. */
 export type ParentRef =
   | { kind: 'root'; name: string; key: string | null }
   | { kind: 'item'; id: Y.ID; key: string | null }
 
-/** What the validator needs to know of an item, whether it is new or already stored. */
+/** Facts the validator needs about an item, whether it is new or already stored. */
 export interface ItemInfo {
   id: Y.ID
   length: number

@@ -49,7 +49,7 @@ export async function validateUpdate(
     owners = await bindings.owners(documentName)
     // A client id with items in the document but no owner was either bound by another
     // instance after this one cached the bindings, or wrote before bindings existed (or was
-    // stored directly). Reading the bindings again tells the two apart. An id of the second
+    // stored directly). Reading the bindings again separates the two. An id of the second
     // kind is rejected, since binding it would make its items the writer's.
     const hasUnboundItems = (client: number) =>
       !owners.has(client) && Y.getState(doc.store, client) > 0
