@@ -1,5 +1,5 @@
 import type { FormEvent, KeyboardEvent } from 'react'
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react'
 import type { User } from '../../../shared/api.ts'
 import type { ChatMessage } from '../../../shared/chat-document.ts'
 import { MAX_MESSAGE_BYTES, mentionedNames, utf8Length } from '../../../shared/chat-document.ts'
@@ -44,6 +44,9 @@ export function Composer(props: {
   const [selected, setSelected] = useState(0)
   const [menuClosed, setMenuClosed] = useState(false)
   const field = useRef<HTMLTextAreaElement>(null)
+  // Caret to place once a picked mention has rendered. A layout effect places it before the
+  // next key is handled; a later frame could move the caret back over text typed meanwhile.
+  const pendingCaret = useRef<number | null>(null)
   const menuId = useId()
 
   const bytes = utf8Length(text)
@@ -53,6 +56,12 @@ export function Composer(props: {
   const options = mention ? suggestMembers(members.members, mention.query, viewerId) : []
   const menuOpen = !disabled && !menuClosed && options.length > 0
   const selectedIndex = Math.min(selected, options.length - 1)
+
+  useLayoutEffect(() => {
+    if (pendingCaret.current === null) return
+    field.current?.setSelectionRange(pendingCaret.current, pendingCaret.current)
+    pendingCaret.current = null
+  })
 
   useEffect(() => {
     if (replyTarget) field.current?.focus()
@@ -93,8 +102,7 @@ export function Composer(props: {
     edit(next.text)
     setCaret(next.caret)
     setSelected(0)
-    // The caret can be placed only after the new value has rendered.
-    requestAnimationFrame(() => field.current?.setSelectionRange(next.caret, next.caret))
+    pendingCaret.current = next.caret
   }
 
   function handleMenuKey(event: KeyboardEvent<HTMLTextAreaElement>): boolean {
