@@ -3,7 +3,7 @@ import type { MessageId, UserId } from './ids.ts'
 import { newId } from './ids.ts'
 
 /** Version of the chat document schema described in docs/protocol.md. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** Array root with the messages, in conversation order. Clients write it. */
 export const MESSAGES_ROOT = 'messages'
@@ -15,11 +15,28 @@ export const READS_ROOT = 'reads'
 export const SYSTEM_ROOT = 'system'
 /** Map root with moderation placeholders, keyed by message id. Only the server writes it. */
 export const MODERATION_ROOT = 'moderation'
+/**
+ * Map root of the live document with the history segments. Key OPEN_SEGMENT_KEY holds the
+ * number of the segment that takes new messages. Only the server writes it.
+ */
+export const SEGMENTS_ROOT = 'segments'
+/** Key of SEGMENTS_ROOT with the number of the open segment. */
+export const OPEN_SEGMENT_KEY = 'open'
 
-/** Roots that clients may write; every other root is the server's alone. */
+/** Roots of the live document that clients may write; every other root is the server's alone. */
 export const CLIENT_ROOTS = [MESSAGES_ROOT, REACTIONS_ROOT, READS_ROOT] as const
-/** Roots that only the server writes. */
-export const SERVER_ROOTS = [SYSTEM_ROOT, MODERATION_ROOT] as const
+/** Roots of the live document that only the server writes. */
+export const SERVER_ROOTS = [SYSTEM_ROOT, MODERATION_ROOT, SEGMENTS_ROOT] as const
+/** Roots of a history segment document that clients may write. */
+export const SEGMENT_CLIENT_ROOTS = [MESSAGES_ROOT, REACTIONS_ROOT] as const
+/** Roots of a history segment document that only the server writes. */
+export const SEGMENT_SERVER_ROOTS = [MODERATION_ROOT] as const
+
+/**
+ * Messages after which the server closes the open segment and opens the next one, unless
+ * configured otherwise. Segment 0 is the live document's own messages root.
+ */
+export const DEFAULT_SEGMENT_MESSAGES = 1000
 
 /** Largest message text in bytes of UTF-8. */
 export const MAX_MESSAGE_BYTES = 16 * 1024
@@ -108,6 +125,15 @@ export function checkMessageText(text: string): TextCheck {
 /** Returns the messages array of a conversation document. */
 export function messagesOf(doc: Y.Doc): Y.Array<Y.Map<unknown>> {
   return doc.getArray<Y.Map<unknown>>(MESSAGES_ROOT)
+}
+
+/**
+ * Returns the number of the segment that takes new messages, from a conversation's live
+ * document: 0 (the live document itself) until the server first closes a segment.
+ */
+export function openSegment(liveDoc: Y.Doc): number {
+  const value: unknown = liveDoc.getMap(SEGMENTS_ROOT).get(OPEN_SEGMENT_KEY)
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0
 }
 
 /** Returns the key of one user's reaction to one message. */

@@ -11,13 +11,25 @@ export function conversationDocumentName(id: ConversationId): string {
   return `conv:${id}`
 }
 
+/**
+ * Returns the name of the document that holds a conversation's messages of one segment:
+ * the live document for segment 0, history segment document n for n of 1 and more.
+ */
+export function segmentDocumentName(id: ConversationId, segment: number): string {
+  if (!Number.isSafeInteger(segment) || segment < 0) {
+    throw new RangeError(`invalid segment number ${segment}`)
+  }
+  return segment === 0 ? conversationDocumentName(id) : `conv:${id}:seg:${segment}`
+}
+
 /** Returns the name of a user's private document. */
 export function userDocumentName(id: UserId): string {
   return `user:${id}`
 }
 
 const CONVERSATION = /^conv:([a-z0-9-]{8,64})$/
-const SEGMENT = /^conv:([a-z0-9-]{8,64}):seg:(0|[1-9][0-9]{0,8})$/
+// Segment 0 is the live document, so its only name is conv:<id>.
+const SEGMENT = /^conv:([a-z0-9-]{8,64}):seg:([1-9][0-9]{0,8})$/
 const USER = /^user:([a-z0-9-]{8,64})$/
 
 /** Parses a document name; returns undefined for names outside the scheme. */

@@ -216,7 +216,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
 
   it('removes one document and nothing else', async () => {
     const name = freshName()
-    const segment = `${name}:seg:0`
+    const segment = `${name}:seg:1`
     await store.append([
       { name, data: messagesUpdate(AUTHOR, ['removed']) },
       { name: segment, data: messagesUpdate(AUTHOR, ['kept']) },
@@ -236,7 +236,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
     const base = freshName()
     const names = {
       live: `${base}_x`,
-      segment: `${base}_x:seg:0`,
+      segment: `${base}_x:seg:1`,
       underscoreLookalike: `${base}ax`,
       percentLookalike: `${base}-q-y`,
     }
