@@ -37,8 +37,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    onIdleError: (error) =>
-      log.warn({ event: 'database_idle_error', err: error }, 'an idle database connection failed'),
+    onConnectionError: (error) =>
+      log.warn({ event: 'database_connection_error', err: error }, 'a database connection failed'),
   })
   const { db } = database
   const sessions = new SessionStore(db)

@@ -24,11 +24,14 @@ export interface OpenDatabase {
 export async function openDatabase(options: {
   databaseUrl?: string
   dataDir: string
-  /** Receives errors of idle pool connections, such as a reset by the server. */
-  onIdleError?: (error: Error) => void
+  /**
+   * Receives errors of pool connections, idle or in use, such as a reset by the server. The
+   * query in progress fails with the same error, and the pool drops the connection.
+   */
+  onConnectionError?: (error: Error) => void
 }): Promise<OpenDatabase> {
   const opened = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.onIdleError ?? (() => {}))
+    ? openPostgres(options.databaseUrl, options.onConnectionError ?? (() => {}))
     : await openPglite(options.dataDir)
   try {
     await migrateToLatest(opened.db as Kysely<unknown>)
@@ -39,7 +42,10 @@ export async function openDatabase(options: {
   return opened
 }
 
-function openPostgres(databaseUrl: string, onIdleError: (error: Error) => void): OpenDatabase {
+function openPostgres(
+  databaseUrl: string,
+  onConnectionError: (error: Error) => void,
+): OpenDatabase {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 10,
@@ -52,9 +58,11 @@ function openPostgres(databaseUrl: string, onIdleError: (error: Error) => void):
             ) => unknown)) as typeof pg.types.getTypeParser,
     },
   })
-  // Without a listener, an idle connection reset by the server would end the process; the
-  // pool replaces the connection on the next query.
-  pool.on('error', onIdleError)
+  // Without a listener, a connection reset by the server would end the process. The pool
+  // listens on idle connections only, so each connection gets a listener of its own for
+  // the time it is checked out; the pool replaces a failed connection on the next query.
+  pool.on('error', onConnectionError)
+  pool.on('connect', (client) => client.on('error', onConnectionError))
   const url = new URL(databaseUrl)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
