@@ -1,20 +1,29 @@
 // Fills a conversation with messages through the real write path: the HTTP API for users
-// and the group, and /sync for the document, so every update is validated and stored.
+// and the group, and /sync for the documents, so every update is validated and stored. Each
+// batch goes into the history segment that the server has open, as a client's would.
 // Usage: npm run seed -- --messages 1000 [--url http://127.0.0.1:3000] [--users 5] [--batch 100]
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import type { Conversation, User } from '../shared/api.ts'
-import { deleteMessage, editMessage, sendMessage, toggleReaction } from '../shared/chat-document.ts'
-import { conversationDocumentName } from '../shared/document-names.ts'
-import type { UserId } from '../shared/ids.ts'
+import {
+  deleteMessage,
+  editMessage,
+  openSegment,
+  sendMessage,
+  toggleReaction,
+} from '../shared/chat-document.ts'
+import { conversationDocumentName, segmentDocumentName } from '../shared/document-names.ts'
+import type { ConversationId, UserId } from '../shared/ids.ts'
 
 /** What the seed wrote. */
 export interface SeedResult {
   conversationId: string
   users: { user: User; token: string }[]
   messages: number
+  /** History segments the messages span, from the live document to the open one. */
+  segments: number
   edits: number
   deletions: number
   reactions: number
@@ -32,6 +41,17 @@ export interface SeedOptions {
 
 const PASSWORD = 'seed password 1234'
 const EMOJI = ['👍', '🎉', '❤️', '😂']
+
+/** Maximum wait, in ms, for a sync or an acknowledgement, and for the next open segment. */
+const WAIT_MS = 120_000
+
+/** A seeded user with a client of the live document and one of the segment it writes. */
+interface SeedAuthor {
+  user: User
+  token: string
+  live: SeedClient
+  segment?: { number: number; client: SeedClient }
+}
 
 /** Creates users and a group, then writes the messages, edits, deletions and reactions. */
 export async function seed(options: SeedOptions): Promise<SeedResult> {
@@ -53,37 +73,93 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       memberIds: others.map((entry) => entry.user.id),
     },
   )
-  const name = conversationDocumentName(conversation.conversation.id)
-  const clients = users.map((entry) => connect(options.url, entry.token, name))
-  await Promise.all(clients.map((client) => client.synced))
+  const conversationId = conversation.conversation.id
+  const liveName = conversationDocumentName(conversationId)
+  const authors: SeedAuthor[] = users.map((entry) => ({
+    ...entry,
+    live: connect(options.url, entry.token, liveName),
+  }))
+  await Promise.all(authors.map((author) => author.live.synced()))
 
   const counts = { edits: 0, deletions: 0, reactions: 0 }
   for (let written = 0; written < options.messages; written += options.batch) {
     const size = Math.min(options.batch, options.messages - written)
-    const client = clients[(written / options.batch) % clients.length]!
-    const author = users[clients.indexOf(client)]!.user.id
-    writeBatch(client.doc, author, written, size, counts)
-    await client.acknowledged()
+    const author = authors[(written / options.batch) % authors.length]!
+    const added = await writeToOpenSegment(options.url, conversationId, author, written, size)
+    counts.edits += added.edits
+    counts.deletions += added.deletions
+    counts.reactions += added.reactions
   }
-  for (const client of clients) client.destroy()
+  const segments = Math.max(...authors.map((author) => openSegment(author.live.doc))) + 1
+  for (const author of authors) {
+    releaseSegment(author)
+    author.live.destroy()
+  }
 
   return {
-    conversationId: conversation.conversation.id,
+    conversationId,
     users,
     messages: options.messages,
+    segments,
     ...counts,
     durationMs: Math.round(performance.now() - started),
   }
 }
 
-/** Writes one batch in one transaction: every 10th message edited, every 25th deleted, every 5th reacted to. */
-function writeBatch(
-  doc: Y.Doc,
-  authorId: UserId,
+/**
+ * Writes one batch into the segment that the live document names as open, opening that
+ * segment's document first. The server closes a full segment after it acknowledged the
+ * batch that filled it, and announces the next one a moment later. A batch written in
+ * between is rejected, so it is written again into the next segment once that is announced.
+ */
+async function writeToOpenSegment(
+  url: string,
+  conversationId: ConversationId,
+  author: SeedAuthor,
   first: number,
   size: number,
-  counts: { edits: number; deletions: number; reactions: number },
-): void {
+): Promise<BatchCounts> {
+  for (;;) {
+    const open = openSegment(author.live.doc)
+    if (author.segment?.number !== open) {
+      releaseSegment(author)
+      const name = segmentDocumentName(conversationId, open)
+      // Segment 0 is the live document itself, which the author has open already.
+      const client = open === 0 ? author.live : connect(url, author.token, name)
+      author.segment = { number: open, client }
+      await client.synced()
+    }
+    const { client } = author.segment
+    const counts = writeBatch(client.doc, author.user.id, first, size)
+    if ((await client.acknowledged()) === 'acknowledged') return counts
+
+    // The rejected copy is dropped, so that its provider does not send the same bytes again.
+    releaseSegment(author)
+    if (client === author.live) {
+      author.live.destroy()
+      author.live = connect(url, author.token, conversationDocumentName(conversationId))
+      await author.live.synced()
+    }
+    await until(() => openSegment(author.live.doc) > open, `segment ${open} to close`)
+  }
+}
+
+/** Closes the author's client of a history segment, unless it is the live document's. */
+function releaseSegment(author: SeedAuthor): void {
+  if (author.segment && author.segment.client !== author.live) author.segment.client.destroy()
+  author.segment = undefined
+}
+
+/** Edits, deletions and reactions that one batch wrote. */
+interface BatchCounts {
+  edits: number
+  deletions: number
+  reactions: number
+}
+
+/** Writes one batch in one transaction: every 10th message edited, every 25th deleted, every 5th reacted to. */
+function writeBatch(doc: Y.Doc, authorId: UserId, first: number, size: number): BatchCounts {
+  const counts = { edits: 0, deletions: 0, reactions: 0 }
   doc.transact(() => {
     for (let offset = 0; offset < size; offset++) {
       const number = first + offset
@@ -113,39 +189,61 @@ function writeBatch(
       }
     }
   })
+  return counts
 }
 
 interface SeedClient {
   doc: Y.Doc
-  synced: Promise<void>
-  acknowledged(): Promise<void>
+  synced(): Promise<void>
+  /** Waits until the server acknowledged every change, or rejected one with invalid_update. */
+  acknowledged(): Promise<'acknowledged' | 'rejected'>
   destroy(): void
 }
 
 function connect(url: string, token: string, name: string): SeedClient {
   const doc = new Y.Doc()
   const socket = new HocuspocusProviderWebsocket({ url: `${url.replace(/^http/, 'ws')}/sync` })
-  const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc, token })
+  let rejected = false
+  const provider = new HocuspocusProvider({
+    websocketProvider: socket,
+    name,
+    document: doc,
+    token,
+    onClose: ({ event }) => {
+      if (event.reason === 'invalid_update') rejected = true
+    },
+  })
   provider.attach()
-  const until = (condition: () => boolean) =>
-    new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 120_000
-      const check = () => {
-        if (condition()) return resolve()
-        if (Date.now() > deadline) return reject(new Error(`timed out waiting on ${name}`))
-        setTimeout(check, 5)
-      }
-      check()
-    })
   return {
     doc,
-    synced: until(() => provider.isSynced),
-    acknowledged: () => until(() => provider.unsyncedChanges === 0),
+    synced: () => until(() => provider.isSynced, `${name} to sync`),
+    acknowledged: async () => {
+      await until(
+        () => rejected || provider.unsyncedChanges === 0,
+        `the server to acknowledge ${name}`,
+      )
+      return rejected ? 'rejected' : 'acknowledged'
+    },
     destroy: () => {
       provider.destroy()
       socket.destroy()
     },
   }
+}
+
+/** Resolves once a condition is true, checking every 5 ms, and rejects after WAIT_MS. */
+function until(condition: () => boolean, description: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + WAIT_MS
+    const check = () => {
+      if (condition()) return resolve()
+      if (Date.now() > deadline) {
+        return reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${description}`))
+      }
+      setTimeout(check, 5)
+    }
+    check()
+  })
 }
 
 async function createUser(url: string, username: string): Promise<{ user: User; token: string }> {

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { DEFAULT_SEGMENT_MESSAGES } from '../shared/chat-document.ts'
 
 /** Settings read from the environment; see the README for each variable. */
 export interface Config {
@@ -20,6 +21,8 @@ export interface Config {
   durableAck: boolean
   /** Whether a reverse proxy sets X-Forwarded-For, so rate limits count the client behind it. */
   trustProxy: boolean
+  /** Messages after which the server closes a conversation's open history segment. */
+  segmentMessages: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -46,6 +49,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authAttemptsPerMinute: parsePositive(
       'AUTH_ATTEMPTS_PER_MINUTE',
       env.AUTH_ATTEMPTS_PER_MINUTE ?? '30',
+    ),
+    segmentMessages: parsePositive(
+      'SEGMENT_MESSAGES',
+      env.SEGMENT_MESSAGES ?? String(DEFAULT_SEGMENT_MESSAGES),
     ),
   }
 }

@@ -13,9 +13,11 @@ import { ConversationStore } from './persistence/conversations.ts'
 import { openDatabase } from './persistence/database.ts'
 import { DocumentStore } from './persistence/document-store.ts'
 import { MessageIndex } from './persistence/message-index.ts'
+import { SegmentStore } from './persistence/segment-store.ts'
 import { UserStore } from './persistence/users.ts'
 import { ChatExtension } from './sync/chat-extension.ts'
 import { ControlChannel } from './sync/control-channel.ts'
+import { OpenSegments } from './sync/open-segments.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
 import { ClientBindings } from './sync/validation/client-bindings.ts'
 import { createUpgradeHandler } from './sync/upgrade.ts'
@@ -44,9 +46,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
   const sessions = new SessionStore(db)
   const conversations = new ConversationStore(db)
   const documents = new DocumentStore(db)
+  const segmentStore = new SegmentStore(db)
   const chat = new ChatExtension({
     conversations,
     messageIndex: new MessageIndex(db),
+    segmentStore,
+    openSegments: new OpenSegments(segmentStore),
+    segmentMessages: config.segmentMessages,
     logger: log,
     // Called only once requests arrive, after the engine below exists.
     hasUnstoredUpdates: (name: string): boolean => engine.updateLog.hasUnstored(name),
@@ -59,6 +65,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     logger: log,
     metrics,
     bindings: new ClientBindings(db),
+    segments: chat.segments,
     redisUrl: config.redisUrl,
     chat,
     maxUpdateBytes: config.maxUpdateBytes,

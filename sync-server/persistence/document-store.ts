@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import * as Y from 'yjs'
 import type { Database } from './schema.ts'
 
@@ -73,55 +73,32 @@ export class DocumentStore {
 
   /**
    * Merges the update rows of a document into its snapshot. The row lock on the documents
-   * row serializes compactions of one document across instances.
+   * row serializes compactions of one document across instances, and with removals, which
+   * lock the documents rows first as well. A document removed before or during the
+   * compaction stays removed: no row is created for a document without update rows, and a
+   * compaction whose rows a removal deleted meanwhile rolls back.
    */
   async compact(name: string): Promise<CompactionResult> {
-    return this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('documents')
-        .values({ name, snapshot: null, updated_at: new Date() })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .execute()
-      const current = await trx
-        .selectFrom('documents')
-        .select('snapshot')
-        .where('name', '=', name)
-        .forUpdate()
-        .executeTakeFirstOrThrow()
-      const updates = await trx
-        .selectFrom('document_updates')
-        .select(['seq', 'data'])
-        .where('name', '=', name)
-        .orderBy('seq')
-        .execute()
-      if (updates.length === 0) {
-        return { mergedUpdates: 0, snapshotBytes: current.snapshot?.length ?? 0 }
-      }
-
-      const parts = updates.map((row) => row.data)
-      if (current.snapshot) parts.unshift(current.snapshot)
-      const snapshot = collectGarbage(Y.mergeUpdates(parts))
-      await trx
-        .updateTable('documents')
-        .set({ snapshot, updated_at: new Date() })
-        .where('name', '=', name)
-        .execute()
-      await trx
-        .deleteFrom('document_updates')
-        .where('name', '=', name)
-        .where(
-          'seq',
-          'in',
-          updates.map((row) => row.seq),
-        )
-        .execute()
-      return { mergedUpdates: updates.length, snapshotBytes: snapshot.length }
-    })
+    if ((await this.pendingUpdateCount(name)) === 0) return { mergedUpdates: 0, snapshotBytes: 0 }
+    try {
+      return await this.db.transaction().execute((trx) => mergeUpdateRows(trx, name))
+    } catch (error) {
+      if (error instanceof RemovedDuringCompaction) return { mergedUpdates: 0, snapshotBytes: 0 }
+      throw error
+    }
   }
 
   /** Removes a document and its update log. */
   async remove(name: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // The documents row is locked before the update rows, in the order compaction takes
+      // them, so that a removal and a compaction wait for each other instead of deadlocking.
+      await trx
+        .selectFrom('documents')
+        .select('name')
+        .where('name', '=', name)
+        .forUpdate()
+        .execute()
       await trx.deleteFrom('document_updates').where('name', '=', name).execute()
       await trx.deleteFrom('documents').where('name', '=', name).execute()
     })
@@ -129,16 +106,76 @@ export class DocumentStore {
 
   /** Removes every document whose name starts with a prefix, such as a conversation's. */
   async removeByPrefix(prefix: string): Promise<void> {
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const escaped = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const pattern = sql<string>`${escaped}`
     await this.db.transaction().execute(async (trx) => {
+      // Locked in the same order as in remove, for the same reason.
       await trx
-        .deleteFrom('document_updates')
-        .where('name', 'like', sql<string>`${pattern}`)
+        .selectFrom('documents')
+        .select('name')
+        .where('name', 'like', pattern)
+        .forUpdate()
         .execute()
-      await trx
-        .deleteFrom('documents')
-        .where('name', 'like', sql<string>`${pattern}`)
-        .execute()
+      await trx.deleteFrom('document_updates').where('name', 'like', pattern).execute()
+      await trx.deleteFrom('documents').where('name', 'like', pattern).execute()
     })
   }
+}
+
+/** Raised inside a compaction's transaction to roll it back after a removal took its rows. */
+class RemovedDuringCompaction extends Error {}
+
+/** Merges a document's update rows into its snapshot within a compaction's transaction. */
+async function mergeUpdateRows(
+  trx: Transaction<Database>,
+  name: string,
+): Promise<CompactionResult> {
+  await trx
+    .insertInto('documents')
+    .values({ name, snapshot: null, updated_at: new Date() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute()
+  const current = await trx
+    .selectFrom('documents')
+    .select('snapshot')
+    .where('name', '=', name)
+    .forUpdate()
+    .executeTakeFirst()
+  // A removal that held the lock has deleted the row meanwhile.
+  if (!current) throw new RemovedDuringCompaction()
+  // Read after the lock, so that rows that another compaction or a removal deleted while
+  // this one waited are not merged again.
+  const updates = await trx
+    .selectFrom('document_updates')
+    .select(['seq', 'data'])
+    .where('name', '=', name)
+    .orderBy('seq')
+    .execute()
+  if (updates.length === 0) {
+    // The rows went while this waited for the lock. Without a snapshot, a removal took them,
+    // and rolling back undoes the row inserted above.
+    if (!current.snapshot) throw new RemovedDuringCompaction()
+    return { mergedUpdates: 0, snapshotBytes: current.snapshot.length }
+  }
+
+  const parts = updates.map((row) => row.data)
+  if (current.snapshot) parts.unshift(current.snapshot)
+  const snapshot = collectGarbage(Y.mergeUpdates(parts))
+  await trx
+    .updateTable('documents')
+    .set({ snapshot, updated_at: new Date() })
+    .where('name', '=', name)
+    .execute()
+  const deleted = await trx
+    .deleteFrom('document_updates')
+    .where('name', '=', name)
+    .where(
+      'seq',
+      'in',
+      updates.map((row) => row.seq),
+    )
+    .executeTakeFirst()
+  // Only a removal deletes update rows besides compaction, which the row lock serializes.
+  if (Number(deleted.numDeletedRows) < updates.length) throw new RemovedDuringCompaction()
+  return { mergedUpdates: updates.length, snapshotBytes: snapshot.length }
 }

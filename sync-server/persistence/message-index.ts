@@ -11,6 +11,14 @@ export interface IndexedMessage {
   deleted: boolean
 }
 
+/**
+ * Position of a member's read marker in a segment: before the messages `laterIds` that
+ * follow the marker in that segment's document, or, when the document is not at hand, at
+ * the marker's own message `messageId`.
+ */
+export type ReadBoundary =
+  { segment: number; laterIds: string[] } | { segment: number; messageId: string }
+
 /** Unread and mention counts of one member in one conversation. */
 export interface UnreadCounts {
   unreadCount: number
@@ -21,19 +29,24 @@ export interface UnreadCounts {
 const ROWS_PER_INSERT = 500
 
 /**
- * The messages of every conversation in the order the server indexed them, and the read
- * position of each member in that order. Unread counts are computed from these two alone,
- * without loading documents.
+ * The messages of every conversation in the order the server indexed them, with the history
+ * segment that contains each, and the read position of each member in that order. Unread counts
+ * are computed from these two alone, without loading documents.
  */
 export class MessageIndex {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Inserts the messages not indexed yet, in the given order, and updates mentions and the
-   * deleted flag of the others. Every instance that applies the same update calls this, so
-   * a repeat changes nothing. Returns how many rows were inserted or changed.
+   * Inserts the messages of one segment not indexed yet, in the given order, and updates
+   * mentions and the deleted flag of the others. A message keeps the segment it was first
+   * indexed in. Every instance that applies the same update calls this, so a repeat changes
+   * nothing. Returns how many rows were inserted or changed.
    */
-  async upsert(conversationId: string, messages: IndexedMessage[]): Promise<number> {
+  async upsert(
+    conversationId: string,
+    segment: number,
+    messages: IndexedMessage[],
+  ): Promise<number> {
     let changed = 0
     for (let start = 0; start < messages.length; start += ROWS_PER_INSERT) {
       const rows = messages.slice(start, start + ROWS_PER_INSERT).map((message) => ({
@@ -42,6 +55,7 @@ export class MessageIndex {
         author_id: message.authorId,
         mentions: message.mentions,
         deleted: message.deleted,
+        segment,
       }))
       const written = await this.db
         .insertInto('message_index')
@@ -65,28 +79,52 @@ export class MessageIndex {
     return changed
   }
 
-  /** Returns how many messages of a conversation are indexed. */
-  async count(conversationId: string): Promise<number> {
+  /** Returns how many messages of one segment of a conversation are indexed. */
+  async count(conversationId: string, segment: number): Promise<number> {
     const row = await this.db
       .selectFrom('message_index')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('conversation_id', '=', conversationId)
+      .where('segment', '=', segment)
       .executeTakeFirstOrThrow()
     return Number(row.count)
   }
 
+  /** Returns the segment and seq of an indexed message, or undefined when it is not indexed. */
+  async locate(
+    conversationId: string,
+    messageId: string,
+  ): Promise<{ segment: number; seq: number } | undefined> {
+    return this.db
+      .selectFrom('message_index')
+      .select(['segment', 'seq'])
+      .where('conversation_id', '=', conversationId)
+      .where('message_id', '=', messageId)
+      .executeTakeFirst()
+  }
+
   /**
-   * Moves a member's read position to the highest seq among the conversation's messages
-   * other than `laterIds`, the messages after the member's read marker. A message that
-   * was indexed late but sits before the marker therefore counts as read.
+   * Moves a member's read position to the highest seq among the conversation's messages up
+   * to the read marker: those of earlier segments, and those of the marker's segment other
+   * than the ones after the marker. With `laterIds`, a message that was indexed late but
+   * sits before the marker therefore counts as read. With only the marker's `messageId`,
+   * the marker's own seq bounds its segment instead, which never counts more as read.
    * The position only moves forward, so instances that process markers in a different
    * order end on the same value. Returns whether it moved.
    */
   async advanceReadPosition(
     conversationId: string,
     userId: string,
-    laterIds: string[],
+    boundary: ReadBoundary,
   ): Promise<boolean> {
+    const inSegment =
+      'laterIds' in boundary
+        ? sql<boolean>`message_id <> all(${boundary.laterIds}::text[])`
+        : sql<boolean>`seq <= (
+            select marker.seq from message_index as marker
+            where marker.conversation_id = ${conversationId}
+              and marker.message_id = ${boundary.messageId}
+          )`
     const result = await sql<{ user_id: string }>`
       update members
       set read_seq = newest.seq
@@ -94,7 +132,8 @@ export class MessageIndex {
         select max(seq) as seq
         from message_index
         where conversation_id = ${conversationId}
-          and message_id <> all(${laterIds}::text[])
+          and (segment < ${boundary.segment}
+            or (segment = ${boundary.segment} and ${inSegment}))
       ) as newest
       where members.conversation_id = ${conversationId}
         and members.user_id = ${userId}

@@ -120,10 +120,29 @@ const clientIds: Migration = {
   },
 }
 
+/**
+ * Splits conversations into history segments: each conversation stores the number of the
+ * segment that takes new messages, and each indexed message the segment that contains it.
+ * Existing rows get 0, the live document, which held every message before.
+ */
+const historySegments: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('conversations')
+      .addColumn('open_segment', 'integer', (col) => col.notNull().defaultTo(0))
+      .execute()
+    await db.schema
+      .alterTable('message_index')
+      .addColumn('segment', 'integer', (col) => col.notNull().defaultTo(0))
+      .execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_message_index': messageIndex,
   '0003_client_ids': clientIds,
+  '0004_history_segments': historySegments,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -45,6 +45,8 @@ export interface ConversationsTable {
   last_message_text: string | null
   last_message_at: Date | null
   deleted_at: Date | null
+  /** Number of the history segment that takes new messages, 0 for the live document. */
+  open_segment: ColumnType<number, number | undefined, number>
 }
 
 export interface MembersTable {
@@ -90,4 +92,6 @@ export interface MessageIndexTable {
   mentions: string[]
   /** Deleted by its author or removed by a moderator. */
   deleted: boolean
+  /** History segment whose document contains the message, 0 for the live document. */
+  segment: ColumnType<number, number | undefined, never>
 }

@@ -7,9 +7,9 @@ import {
 } from '@hocuspocus/server'
 import type { WebSocket } from 'ws'
 import * as Y from 'yjs'
-import { lastMessage } from '../../shared/chat-document.ts'
-import { parseDocumentName } from '../../shared/document-names.ts'
+import { type DocumentTarget, parseDocumentName } from '../../shared/document-names.ts'
 import type { CloseReason } from '../../shared/errors.ts'
+import type { ConversationId } from '../../shared/ids.ts'
 import type { Session, SessionStore } from '../auth/sessions.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
@@ -20,18 +20,15 @@ import { COMPACT_AFTER_ROWS, Compactor } from './compactor.ts'
 import { ConnectionRegistry } from './connection-registry.ts'
 import type { ClientBindings } from './validation/client-bindings.ts'
 import { SERVER_OWNER } from './validation/client-bindings.ts'
-import { validateUpdate } from './validation/validate-update.ts'
+import { documentRules } from './validation/document-rules.ts'
+import { type ValidationResult, validateUpdate } from './validation/validate-update.ts'
 import { validateUserDocumentUpdate } from './validation/user-document-rules.ts'
 import { UpdateLog } from './update-log.ts'
 
 /** Largest update one message may carry, in bytes. */
 export const MAX_UPDATE_BYTES = 1024 * 1024
-/** Delay before the conversation list's preview follows a change, so bursts write once. */
-const ACTIVITY_DELAY_MS = 250
 /** Delay before an update is stored when durable acknowledgement is off, as Hocuspocus's debounce. */
 const UNDURABLE_STORE_DELAY_MS = 2_000
-/** Characters of the newest message kept as the conversation list's preview. */
-const PREVIEW_MAX_CHARS = 200
 /** WebSocket close code 1012, Service Restart, from the IANA registry of RFC 6455. */
 const SERVICE_RESTART = 1012
 /** y-protocols sync message types that carry an update. */
@@ -55,6 +52,14 @@ class Refusal extends Error {
   }
 }
 
+/** The open history segments, as the validator needs them. */
+export interface SegmentSource {
+  /** Returns a conversation's open segment, read past any cache when `fresh` is set. */
+  openSegment(conversationId: ConversationId, fresh: boolean): Promise<number>
+  /** Reports that a client wrote a new message into a closed segment, which was rejected. */
+  closedSegmentWritten(conversationId: ConversationId): void
+}
+
 export interface SyncEngineOptions {
   sessions: SessionStore
   conversations: ConversationStore
@@ -62,6 +67,7 @@ export interface SyncEngineOptions {
   logger: Logger
   metrics: Metrics
   bindings: ClientBindings
+  segments: SegmentSource
   redisUrl?: string
   /** Chat features (ChatExtension), registered after the Redis extension. */
   chat?: Extension
@@ -81,7 +87,6 @@ export class SyncEngine {
   readonly registry = new ConnectionRegistry()
   readonly updateLog: UpdateLog
   private readonly compactor: Compactor
-  private readonly activityTimers = new Map<string, NodeJS.Timeout>()
   private readonly sockets = new Set<WebSocket>()
   private readonly log: Logger
 
@@ -111,8 +116,7 @@ export class SyncEngine {
       },
       beforeSync: (data) =>
         this.beforeSync(data.documentName, data.document, data.type, data.payload, data.context),
-      onChange: (data) =>
-        this.onChange(data.documentName, data.document, data.update, data.transactionOrigin),
+      onChange: (data) => this.onChange(data.documentName, data.update, data.transactionOrigin),
       beforeUnloadDocument: (data) => {
         // A document with unstored changes stays loaded, so no reader sees it without them.
         if (this.updateLog.hasUnstored(data.documentName)) {
@@ -140,8 +144,6 @@ export class SyncEngine {
    * closes the sync sockets.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
-    for (const timer of this.activityTimers.values()) clearTimeout(timer)
-    this.activityTimers.clear()
     const stored = await this.updateLog.drain(timeoutMs)
     if (!stored)
       this.log.error({ event: 'stop_with_unstored_updates' }, 'stopped with unstored updates')
@@ -238,11 +240,9 @@ export class SyncEngine {
     const writer = context.userId
     if (!writer) throw this.refuse('not_authenticated', documentName)
 
-    // A user's private document opens to its owner alone, so it needs the schema check only.
-    const result =
-      parseDocumentName(documentName)?.kind === 'user'
-        ? { reason: 'invalid_update' as const, ...validateUserDocumentUpdate(document, payload) }
-        : await validateUpdate(document, documentName, payload, writer, this.options.bindings)
+    const target = parseDocumentName(documentName)
+    if (!target) throw this.refuse('forbidden', documentName, writer)
+    const result = await this.validate(documentName, target, document, payload, writer)
     if (!result.ok) {
       throw this.refuse(result.reason, documentName, writer, result.violation)
     }
@@ -255,6 +255,32 @@ export class SyncEngine {
       return
     }
     await this.updateLog.append(documentName, result.novel)
+  }
+
+  /** Checks a client's update with the rules of its document. */
+  private async validate(
+    documentName: string,
+    target: DocumentTarget,
+    document: Y.Doc,
+    payload: Uint8Array,
+    writer: string,
+  ): Promise<ValidationResult> {
+    // A user's private document opens to its owner alone, so it needs the schema check only.
+    if (target.kind === 'user') {
+      const result = validateUserDocumentUpdate(document, payload)
+      return result.ok ? result : { ...result, reason: 'invalid_update' }
+    }
+    const { conversationId } = target
+    const { bindings, segments } = this.options
+    const rules = documentRules(documentName, (fresh) =>
+      segments.openSegment(conversationId, fresh),
+    )
+    const result = await validateUpdate(document, documentName, payload, writer, bindings, rules)
+    // The client reads the open segment from the live document, which must therefore have it.
+    if (!result.ok && result.violation.rule === 'segment_closed') {
+      segments.closedSegmentWritten(conversationId)
+    }
+    return result
   }
 
   /**
@@ -274,53 +300,13 @@ export class SyncEngine {
     throw new Error(`could not bind a server client id for ${documentName}`)
   }
 
-  private onChange(
-    documentName: string,
-    document: Y.Doc,
-    update: Uint8Array,
-    origin: unknown,
-  ): Promise<void> {
+  private onChange(documentName: string, update: Uint8Array, origin: unknown): Promise<void> {
     // Client updates were stored in beforeSync and Redis ones by the instance that received
     // them; what remains are the server's own writes.
     if (isTransactionOrigin(origin) && origin.source === 'local') {
       void this.updateLog.append(documentName, update)
     }
-    if (parseDocumentName(documentName)?.kind === 'conversation') {
-      this.scheduleActivity(documentName, document)
-    }
     return Promise.resolve()
-  }
-
-  private scheduleActivity(documentName: string, document: Y.Doc): void {
-    if (this.activityTimers.has(documentName)) return
-    const timer = setTimeout(() => {
-      this.activityTimers.delete(documentName)
-      // The copy seen first may have been unloaded and loaded anew meanwhile.
-      const current = this.hocuspocus.documents.get(documentName) ?? document
-      void this.recordActivity(documentName, current)
-    }, ACTIVITY_DELAY_MS)
-    this.activityTimers.set(documentName, timer)
-  }
-
-  private async recordActivity(documentName: string, document: Y.Doc): Promise<void> {
-    const target = parseDocumentName(documentName)
-    if (target?.kind !== 'conversation') return
-    const last = lastMessage(document)
-    const now = new Date()
-    // The preview keeps the list light, and a device clock ahead of the server's is clamped.
-    const preview = last && {
-      authorId: last.authorId,
-      text: last.text.slice(0, PREVIEW_MAX_CHARS),
-      createdAt: new Date(Math.min(last.createdAt, now.getTime())),
-    }
-    try {
-      await this.options.conversations.recordActivity(target.conversationId, preview, now)
-    } catch (error) {
-      this.log.error(
-        { event: 'activity_record_failed', conversationId: target.conversationId, err: error },
-        'failed to record conversation activity',
-      )
-    }
   }
 
   private refuse(

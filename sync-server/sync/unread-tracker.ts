@@ -9,10 +9,15 @@ import {
 } from '../../shared/chat-document.ts'
 import { type ConversationId, ID_PATTERN, type UserId } from '../../shared/ids.ts'
 import type { Logger } from '../observability/logger.ts'
-import type { IndexedMessage, MessageIndex } from '../persistence/message-index.ts'
+import type { IndexedMessage, MessageIndex, ReadBoundary } from '../persistence/message-index.ts'
 
 const RETRY_FIRST_MS = 500
 const RETRY_MAX_MS = 30_000
+/**
+ * Time, in ms, during which a read marker on a message not indexed yet is tried again
+ * whenever messages of the conversation are indexed on this instance.
+ */
+const PENDING_READER_MS = 30_000
 
 /** Dependencies of an UnreadTracker besides its document. */
 export interface UnreadTrackerDeps {
@@ -21,6 +26,10 @@ export interface UnreadTrackerDeps {
   memberIds(conversationId: ConversationId): Promise<UserId[]>
   /** Queues a conversations_changed notification for these users. */
   notify(conversationId: ConversationId, userIds: UserId[]): void
+  /** Returns this instance's loaded document of a history segment, or undefined. */
+  segmentDocument(conversationId: ConversationId, segment: number): Y.Doc | undefined
+  /** Reports that a segment document's tracker indexed new or changed messages. */
+  indexed(conversationId: ConversationId): void
   log: Logger
 }
 
@@ -34,9 +43,11 @@ interface PendingWork {
 
 /**
  * Keeps the message index and the read positions of one loaded conversation document up to
- * date. Yjs observers collect the messages and read markers that each transaction changed,
- * whatever its origin: a client, a direct connection, or another instance through Redis.
- * flush then writes them, one write at a time, and notifies the members whose counts moved.
+ * date: the live document (segment 0) or a history segment. Yjs observers collect the
+ * messages and read markers that each transaction changed, whatever its origin: a client, a
+ * direct connection, or another instance through Redis. flush then writes them, one write at
+ * a time, and notifies the members whose counts moved. Read markers live in the live
+ * document, so only its tracker moves read positions, for messages of every segment.
  */
 export class UnreadTracker {
   private work: PendingWork = { reconcile: true, messages: new Set(), readers: new Set() }
@@ -44,14 +55,17 @@ export class UnreadTracker {
   private retryDelayMs = RETRY_FIRST_MS
   private retryTimer: NodeJS.Timeout | undefined
   private detached = false
+  /** Readers whose marker is on a message not indexed yet, with the time they stop waiting. */
+  private readonly pendingReaders = new Map<string, number>()
 
   constructor(
     readonly doc: Y.Doc,
     private readonly conversationId: ConversationId,
+    private readonly segment: number,
     private readonly deps: UnreadTrackerDeps,
   ) {
     messagesOf(doc).observeDeep(this.onMessagesChanged)
-    doc.getMap(READS_ROOT).observe(this.onReadsChanged)
+    if (segment === 0) doc.getMap(READS_ROOT).observe(this.onReadsChanged)
     doc.getMap(MODERATION_ROOT).observe(this.onModerationChanged)
   }
 
@@ -60,7 +74,7 @@ export class UnreadTracker {
     this.detached = true
     clearTimeout(this.retryTimer)
     messagesOf(this.doc).unobserveDeep(this.onMessagesChanged)
-    this.doc.getMap(READS_ROOT).unobserve(this.onReadsChanged)
+    if (this.segment === 0) this.doc.getMap(READS_ROOT).unobserve(this.onReadsChanged)
     this.doc.getMap(MODERATION_ROOT).unobserve(this.onModerationChanged)
   }
 
@@ -68,6 +82,11 @@ export class UnreadTracker {
   flush(): void {
     if (this.writing || this.retryTimer || !this.hasWork()) return
     void this.writeLoop()
+  }
+
+  /** Tries the markers on messages not indexed yet again, after other messages were indexed. */
+  retryPendingReaders(): void {
+    if (this.takePendingReaders(this.work.readers) > 0) this.flush()
   }
 
   private readonly onMessagesChanged = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
@@ -131,12 +150,16 @@ export class UnreadTracker {
       const all = this.indexable(messagesOf(this.doc).toArray())
       // A document whose messages are all indexed needs no write. One written before the
       // index existed, or while a write failed, is indexed whole, with its read markers.
-      if ((await index.count(this.conversationId)) !== all.length) {
-        changedMessages += await index.upsert(this.conversationId, all)
-        for (const userId of this.doc.getMap(READS_ROOT).keys()) readers.add(userId)
+      if ((await index.count(this.conversationId, this.segment)) !== all.length) {
+        changedMessages += await index.upsert(this.conversationId, this.segment, all)
+        if (this.segment === 0) {
+          for (const userId of this.doc.getMap(READS_ROOT).keys()) readers.add(userId)
+        }
       }
     }
-    changedMessages += await index.upsert(this.conversationId, this.indexable(work.messages))
+    const changed = this.indexable(work.messages)
+    changedMessages += await index.upsert(this.conversationId, this.segment, changed)
+    if (changedMessages > 0) this.takePendingReaders(readers)
 
     const movedReaders: UserId[] = []
     for (const userId of readers) {
@@ -145,6 +168,7 @@ export class UnreadTracker {
 
     if (changedMessages > 0) {
       this.deps.notify(this.conversationId, await this.deps.memberIds(this.conversationId))
+      if (this.segment > 0) this.deps.indexed(this.conversationId)
     } else if (movedReaders.length > 0) {
       this.deps.notify(this.conversationId, movedReaders)
     }
@@ -152,23 +176,54 @@ export class UnreadTracker {
 
   /** Moves one member's read position to their marker. Returns whether it moved. */
   private async advanceReader(userId: string): Promise<boolean> {
-    if (!ID_PATTERN.test(userId)) return false
+    if (this.segment !== 0 || !ID_PATTERN.test(userId)) return false
     const marker: unknown = this.doc.getMap(READS_ROOT).get(userId)
     if (!isReadMarker(marker)) return false
 
-    // Messages are read newest first because a marker usually points at one of the last.
-    const laterIds: string[] = []
-    const messages = messagesOf(this.doc)
-    for (let position = messages.length - 1; position >= 0; position--) {
-      const entry: unknown = messages.get(position)
-      const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined
-      if (id === marker.messageId) {
-        return this.deps.index.advanceReadPosition(this.conversationId, userId, laterIds)
+    const boundary = await this.readBoundary(marker.messageId)
+    if (!boundary) {
+      // The message may be on its way into the index from another document's tracker.
+      if (!this.pendingReaders.has(userId)) {
+        this.pendingReaders.set(userId, Date.now() + PENDING_READER_MS)
       }
-      if (typeof id === 'string') laterIds.push(id)
+      return false
     }
-    // A marker on a message this document does not have moves nothing.
-    return false
+    this.pendingReaders.delete(userId)
+    return this.deps.index.advanceReadPosition(this.conversationId, userId, boundary)
+  }
+
+  /**
+   * Finds where a read marker sits: in the live document, else in the segment that the index
+   * names, read from its document when this instance has it loaded. Returns undefined for a
+   * message that is not indexed.
+   */
+  private async readBoundary(messageId: string): Promise<ReadBoundary | undefined> {
+    const inLive = laterIdsIn(this.doc, messageId)
+    if (inLive) return { segment: 0, laterIds: inLive }
+    const located = await this.deps.index.locate(this.conversationId, messageId)
+    if (!located) return undefined
+    const doc =
+      located.segment === 0
+        ? undefined
+        : this.deps.segmentDocument(this.conversationId, located.segment)
+    const laterIds = doc && laterIdsIn(doc, messageId)
+    if (laterIds) return { segment: located.segment, laterIds }
+    return { segment: located.segment, messageId }
+  }
+
+  /** Adds the readers still waiting for their marker's message to a set, and returns how many. */
+  private takePendingReaders(readers: Set<string>): number {
+    const now = Date.now()
+    let added = 0
+    for (const [userId, until] of this.pendingReaders) {
+      if (until < now) {
+        this.pendingReaders.delete(userId)
+        continue
+      }
+      readers.add(userId)
+      added++
+    }
+    return added
   }
 
   /** Reads message maps into index rows, skipping those whose ids Postgres must not see. */
@@ -210,4 +265,21 @@ export class UnreadTracker {
     }, this.retryDelayMs)
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS)
   }
+}
+
+/**
+ * Returns the ids of the messages after a message in a document, or undefined when the
+ * document does not have it. Messages are read newest first because a read marker usually
+ * points at one of the last.
+ */
+function laterIdsIn(doc: Y.Doc, messageId: string): string[] | undefined {
+  const laterIds: string[] = []
+  const messages = messagesOf(doc)
+  for (let position = messages.length - 1; position >= 0; position--) {
+    const entry: unknown = messages.get(position)
+    const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined
+    if (id === messageId) return laterIds
+    if (typeof id === 'string') laterIds.push(id)
+  }
+  return undefined
 }

@@ -232,6 +232,39 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
     expect(messageTexts(await store.load(segment))).toEqual(['kept'])
   })
 
+  // Removal locked the update rows before the documents row and compaction the other way
+  // round, so deleting a conversation while its unloaded documents compacted deadlocked.
+  // A compaction that ran after the removal also left an empty documents row.
+  it('removes documents while they compact, leaving no row', async () => {
+    const failures: unknown[] = []
+    const leftovers: string[] = []
+
+    for (let round = 0; round < 20; round++) {
+      const live = freshName()
+      const names = [live, `${live}:seg:1`, `${live}:seg:2`]
+      for (const name of names) {
+        await store.append([{ name, data: messagesUpdate(AUTHOR, [`${name} a`]) }])
+        await store.compact(name)
+        await store.append([{ name, data: messagesUpdate(AUTHOR, [`${name} b`]) }])
+      }
+      const results = await Promise.allSettled([
+        ...names.map((name) => store.compact(name)),
+        store.removeByPrefix(live),
+        ...names.map((name) => store.compact(name)),
+      ])
+      failures.push(...results.flatMap((result) => (result.status === 'rejected' ? [result] : [])))
+      for (const name of names) {
+        const rows =
+          (await rowCount(opened.db, 'documents', name)) +
+          (await rowCount(opened.db, 'document_updates', name))
+        if (rows > 0) leftovers.push(name)
+      }
+    }
+
+    expect(failures).toEqual([])
+    expect(leftovers).toEqual([])
+  })
+
   it('removes by prefix with LIKE wildcards taken literally', async () => {
     const base = freshName()
     const names = {
@@ -326,6 +359,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       '0001_initial',
       '0002_message_index',
       '0003_client_ids',
+      '0004_history_segments',
     ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
   })

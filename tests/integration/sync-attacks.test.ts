@@ -7,12 +7,13 @@ import {
   listMessages,
   MAX_MESSAGE_BYTES,
   messagesOf,
+  openSegment,
   sendMessage,
   setReadMarker,
   toggleReaction,
 } from '../../shared/chat-document.ts'
-import { conversationDocumentName } from '../../shared/document-names.ts'
-import type { MessageId, UserId } from '../../shared/ids.ts'
+import { conversationDocumentName, segmentDocumentName } from '../../shared/document-names.ts'
+import type { ConversationId, MessageId, UserId } from '../../shared/ids.ts'
 import {
   type ApiUser,
   createApiUser,
@@ -217,6 +218,11 @@ const ATTACKS: AttackCase[] = [
     title: 'a write to an unknown root',
     reason: 'invalid_update',
     build: (c) => changeOf(c.replica(), (doc) => doc.getMap('settings').set('topic', 'owned')),
+  },
+  {
+    title: 'a write to segments',
+    reason: 'invalid_update',
+    build: (c) => changeOf(c.replica(), (doc) => doc.getMap('segments').set('open', 7)),
   },
   {
     title: "a reuse of another member's client id",
@@ -685,6 +691,264 @@ describe('sync attacks', () => {
     const unexpected = consoleErrors.lines.filter((line) => !refusal.test(line))
 
     expect(consoleErrors.lines.length).toBeGreaterThanOrEqual(2 * ATTACKS.length)
+    expect(unexpected).toEqual([])
+  })
+})
+
+/** Messages per history segment in the segment attacks, so that a few messages fill one. */
+const SEGMENT_MESSAGES = 3
+
+/** Which document of the conversation an attack on history segments targets. */
+type SegmentTarget =
+  'live, closed' | 'segment 1, closed' | 'segment 2, open' | 'segment 3, unopened'
+
+const SEGMENT_NUMBERS: Record<SegmentTarget, number> = {
+  'live, closed': 0,
+  'segment 1, closed': 1,
+  'segment 2, open': 2,
+  'segment 3, unopened': 3,
+}
+
+interface SegmentAttackContext {
+  replica(): Y.Doc
+  alice: UserId
+  mallory: UserId
+  /** A message of Alice's in the open segment 2. */
+  aliceMessageId: MessageId
+  /** A message of Mallory's in the closed segment 1. */
+  malloryMessageId: MessageId
+}
+
+interface SegmentAttack {
+  title: string
+  target: SegmentTarget
+  build: (context: SegmentAttackContext) => Uint8Array
+}
+
+const SEGMENT_ATTACKS: SegmentAttack[] = [
+  {
+    title: 'a write to segments that reopens the live document',
+    target: 'live, closed',
+    build: (c) => changeOf(c.replica(), (doc) => doc.getMap('segments').set('open', 0)),
+  },
+  {
+    title: 'a new message in the closed live document',
+    target: 'live, closed',
+    build: (c) =>
+      changeOf(c.replica(), (doc) => sendMessage(doc, { authorId: c.mallory, text: 'too late' })),
+  },
+  {
+    title: 'a new message in a closed segment',
+    target: 'segment 1, closed',
+    build: (c) =>
+      changeOf(c.replica(), (doc) => sendMessage(doc, { authorId: c.mallory, text: 'too late' })),
+  },
+  {
+    title: 'a read marker in a segment',
+    target: 'segment 1, closed',
+    build: (c) =>
+      changeOf(c.replica(), (doc) =>
+        setReadMarker(doc, { userId: c.mallory, messageId: c.malloryMessageId }),
+      ),
+  },
+  {
+    title: 'a write to moderation in a segment',
+    target: 'segment 1, closed',
+    build: (c) =>
+      changeOf(c.replica(), (doc) =>
+        doc.getMap('moderation').set(c.malloryMessageId, { by: c.mallory, at: Date.now() }),
+      ),
+  },
+  {
+    title: 'a write to system in a segment',
+    target: 'segment 2, open',
+    build: (c) =>
+      changeOf(c.replica(), (doc) =>
+        doc.getArray('system').push([{ id: 'forged', type: 'renamed', title: 'Owned' }]),
+      ),
+  },
+  {
+    title: 'a message created as another member in a segment',
+    target: 'segment 2, open',
+    build: (c) =>
+      changeOf(c.replica(), (doc) => sendMessage(doc, { authorId: c.alice, text: 'I am Alice' })),
+  },
+  {
+    title: "an edit of another member's message in a segment",
+    target: 'segment 2, open',
+    build: (c) =>
+      changeOf(c.replica(), (doc) => entryOf(doc, c.aliceMessageId).set('text', 'edited')),
+  },
+  {
+    title: 'a new message in a segment not open yet',
+    target: 'segment 3, unopened',
+    build: (c) =>
+      changeOf(c.replica(), (doc) => sendMessage(doc, { authorId: c.mallory, text: 'too early' })),
+  },
+]
+
+describe('sync attacks on history segments', () => {
+  let server: TestServer
+  let alice: ApiUser
+  let mallory: ApiUser
+  let conversationId: ConversationId
+  let aliceMessageId: MessageId
+  let malloryMessageId: MessageId
+  /** Alice's open clients, which keep the documents loaded on the server. */
+  const aliceClients = new Map<number, SyncClient>()
+  const raws: RawSyncClient[] = []
+  let consoleErrors: CapturedErrors
+
+  const nameOf = (segment: number) => segmentDocumentName(conversationId, segment)
+
+  const openRaw = async (segment: number) => {
+    const raw = await RawSyncClient.open(server.url, nameOf(segment), mallory.token)
+    raws.push(raw)
+    await raw.pull()
+    return raw
+  }
+
+  /** Opens a segment for Alice and keeps the client open for the rest of the suite. */
+  const openForAlice = async (segment: number) => {
+    const client = openDocument(server.url, alice.token, nameOf(segment))
+    aliceClients.set(segment, client)
+    await waitForSync(client)
+    return client
+  }
+
+  const aliceLive = () => aliceClients.get(0)!
+
+  /** Waits until Alice's live document announces the open segment. */
+  const waitForOpen = (segment: number) =>
+    waitFor(() => openSegment(aliceLive().doc) === segment, `segment ${segment} to open`)
+
+  const storedState = async (segment: number): Promise<DocumentState> =>
+    updateState(await server.server.services.documents.load(nameOf(segment)))
+
+  const loadedState = (segment: number): DocumentState | undefined => {
+    const doc = server.server.engine.hocuspocus.documents.get(nameOf(segment))
+    return doc && documentState(doc)
+  }
+
+  beforeAll(async () => {
+    consoleErrors = captureConsoleErrors()
+    server = await startTestServer({
+      database: 'pglite',
+      config: { segmentMessages: SEGMENT_MESSAGES },
+    })
+    alice = await createApiUser(server.url, 'alice')
+    mallory = await createApiUser(server.url, 'mallory')
+    conversationId = (await createGroup(alice, [mallory])).id
+
+    const live = await openForAlice(0)
+    for (const text of ['live 1', 'live 2', 'live 3']) {
+      sendMessage(live.doc, { authorId: alice.user.id, text })
+      await waitForAcknowledged(live)
+    }
+    await waitForOpen(1)
+
+    const first = await openForAlice(1)
+    sendMessage(first.doc, { authorId: alice.user.id, text: 'segment 1, first' })
+    await waitForAcknowledged(first)
+    const malloryDevice = await openRaw(1)
+    const update = changeOf(malloryDevice.doc, (doc) => {
+      malloryMessageId = sendMessage(doc, { authorId: mallory.user.id, text: 'from Mallory' }).id
+    })
+    const outcome = await malloryDevice.sendUpdate(update)
+    if (outcome.kind !== 'acknowledged') throw new Error(`Mallory's message: ${outcome.kind}`)
+    await waitFor(() => listMessages(first.doc).length === 2, "Alice to receive Mallory's message")
+    sendMessage(first.doc, { authorId: alice.user.id, text: 'segment 1, last' })
+    await waitForAcknowledged(first)
+    await waitForOpen(2)
+
+    const second = await openForAlice(2)
+    aliceMessageId = sendMessage(second.doc, { authorId: alice.user.id, text: 'segment 2' }).id
+    await waitForAcknowledged(second)
+  })
+  afterAll(async () => {
+    for (const raw of raws) raw.close()
+    for (const client of aliceClients.values()) client.destroy()
+    await server?.stop()
+    await server?.database.drop()
+    consoleErrors.restore()
+  })
+
+  it.each(SEGMENT_ATTACKS)('refuses $title ($target)', async ({ target, build }) => {
+    const segment = SEGMENT_NUMBERS[target]
+    const storedBefore = await storedState(segment)
+    const loadedBefore = loadedState(segment)
+    const aliceClient = aliceClients.get(segment)
+    const aliceBefore = aliceClient && documentState(aliceClient.doc)
+    const attacker = await openRaw(segment)
+    const context: SegmentAttackContext = {
+      replica: () => replicaOf(attacker.doc, freshClientId()),
+      alice: alice.user.id,
+      mallory: mallory.user.id,
+      aliceMessageId,
+      malloryMessageId,
+    }
+
+    const outcome = await attacker.sendUpdate(build(context))
+
+    expect(outcome).toEqual({ kind: 'closed', reason: 'invalid_update' })
+    expect(await storedState(segment)).toEqual(storedBefore)
+    if (loadedBefore) expect(loadedState(segment)).toEqual(loadedBefore)
+    if (aliceClient) {
+      expect(documentState(aliceClient.doc)).toEqual(aliceBefore)
+      expect(aliceClient.closes).toEqual([])
+    }
+    expect(openSegment(aliceLive().doc)).toBe(2)
+  })
+
+  it('passes edits, reactions and deletions of her own in a closed segment', async () => {
+    const device = await openRaw(1)
+    const changes: ((doc: Y.Doc) => void)[] = [
+      (doc) =>
+        editMessage(doc, {
+          messageId: malloryMessageId,
+          userId: mallory.user.id,
+          text: 'edited in a closed segment',
+        }),
+      (doc) =>
+        toggleReaction(doc, {
+          messageId: malloryMessageId,
+          userId: mallory.user.id,
+          emoji: '🎉',
+        }),
+      (doc) => deleteMessage(doc, { messageId: malloryMessageId, userId: mallory.user.id }),
+    ]
+
+    const outcomes = []
+    for (const change of changes) {
+      outcomes.push(await device.sendUpdate(changeOf(device.doc, change)))
+    }
+
+    expect(outcomes).toEqual(changes.map(() => ({ kind: 'acknowledged', applied: true })))
+    const stored = await server.server.services.documents.load(nameOf(1))
+    const storedDoc = new Y.Doc()
+    Y.applyUpdate(storedDoc, stored!)
+    const message = listMessages(storedDoc).find((entry) => entry.id === malloryMessageId)
+    expect(message?.deleted).toBe(true)
+    expect(message?.editedAt).toBeTypeOf('number')
+    expect(storedDoc.getMap('reactions').has(`${malloryMessageId}:${mallory.user.id}:🎉`)).toBe(
+      true,
+    )
+    expect(listMessages(storedDoc)).toHaveLength(SEGMENT_MESSAGES)
+  })
+
+  it('still takes an honest message in the open segment', async () => {
+    const second = aliceClients.get(2)!
+    sendMessage(second.doc, { authorId: alice.user.id, text: 'after the attacks' })
+    await waitForAcknowledged(second)
+
+    expect((await storedState(2)).json.messages).toHaveLength(2)
+  })
+
+  it('logs only the refusals of this suite', () => {
+    const refusal = refusalLogPattern(['invalid_update'])
+    const unexpected = consoleErrors.lines.filter((line) => !refusal.test(line))
+
+    expect(consoleErrors.lines.length).toBeGreaterThanOrEqual(SEGMENT_ATTACKS.length)
     expect(unexpected).toEqual([])
   })
 })

@@ -13,6 +13,7 @@ import {
 import type { MessageId, UserId } from '../../shared/ids.ts'
 import { type OpenDatabase, openDatabase } from '../../sync-server/persistence/database.ts'
 import { ClientBindings, SERVER_OWNER } from '../../sync-server/sync/validation/client-bindings.ts'
+import { documentRules } from '../../sync-server/sync/validation/document-rules.ts'
 import {
   type ValidationResult,
   validateUpdate,
@@ -54,16 +55,42 @@ describe('validateUpdate', () => {
     await database.drop()
   })
 
-  /** Creates a server copy of a new conversation document, its client id bound to the server. */
-  async function conversation(store = bindings) {
+  /**
+   * Position of a test document in its conversation's history: the segment it contains, and
+   * the open segment as a cache of it returns it and as the database stores it. Both default to
+   * the document's own segment, which makes it the open one.
+   */
+  interface SegmentLayout {
+    segment: number
+    cachedOpen: number
+    storedOpen: number
+  }
+
+  /**
+   * Creates a server copy of a new conversation document, its client id bound to the server.
+   * `open` is the open segment that the validator reads. A test may close the segment by
+   * raising both numbers, and `freshReads` counts the reads past the cache.
+   */
+  async function conversation(store = bindings, layout: Partial<SegmentLayout> = {}) {
     documentCounter++
-    const name = `conv:unit${documentCounter}-${Date.now().toString(36)}`
+    const segment = layout.segment ?? 0
+    const liveName = `conv:unit${documentCounter}-${Date.now().toString(36)}`
+    const name = segment === 0 ? liveName : `${liveName}:seg:${segment}`
     const server = new Y.Doc()
     server.clientID = nextClientId()
     await store.bind(name, [server.clientID], SERVER_OWNER)
+    const cached = layout.cachedOpen ?? segment
+    const open = { cached, stored: layout.storedOpen ?? cached, freshReads: 0 }
+    const rules = documentRules(name, (fresh) => {
+      if (fresh) {
+        open.freshReads++
+        open.cached = open.stored
+      }
+      return Promise.resolve(open.cached)
+    })
 
     const check = (update: Uint8Array, writer: string, using = store) =>
-      validateUpdate(server, name, update, writer, using)
+      validateUpdate(server, name, update, writer, using, rules)
     /** Validates an update that must pass, then applies it as the server would. */
     const accept = async (update: Uint8Array, writer: string): Promise<ValidationResult> => {
       const result = await check(update, writer)
@@ -88,7 +115,12 @@ describe('validateUpdate', () => {
       })
       return { alice, id: id as MessageId }
     }
-    return { name, server, check, accept, device, pull, write, aliceMessage }
+    /** Closes the document's segment, as the server does once it is full. */
+    const closeSegment = () => {
+      open.cached = segment + 1
+      open.stored = segment + 1
+    }
+    return { name, server, open, check, accept, device, pull, write, aliceMessage, closeSegment }
   }
 
   /** Builds a message map of the given fields in a replica, as a client would. */
@@ -250,6 +282,7 @@ describe('validateUpdate', () => {
     it.each([
       ['system', (doc: Y.Doc) => doc.getArray('system').push([{ id: 'e1', type: 'renamed' }])],
       ['moderation', (doc: Y.Doc) => doc.getMap('moderation').set('m1', { by: 'x', at: 1 })],
+      ['segments', (doc: Y.Doc) => doc.getMap('segments').set('open', 0)],
       ['an unknown root', (doc: Y.Doc) => doc.getMap('settings').set('theme', 'dark')],
     ])('a write to %s (root_not_writable)', async (_root, change) => {
       const { check, device } = await conversation()
@@ -599,6 +632,202 @@ describe('validateUpdate', () => {
       )
 
       expect(result).toMatchObject({ ok: false, violation: { rule: 'delete_message' } })
+    })
+  })
+
+  describe('history segments', () => {
+    it('accepts a new message in the open segment’s document', async () => {
+      const { write, device } = await conversation(bindings, { segment: 2 })
+
+      const result = await write(device(), ALICE, (doc) =>
+        sendMessage(doc, { authorId: ALICE, text: 'into segment 2' }),
+      )
+
+      expect(result.ok).toBe(true)
+    })
+
+    it('accepts edits, reactions and deletions in a closed segment', async () => {
+      const { write, aliceMessage, closeSegment } = await conversation(bindings, { segment: 1 })
+      const { alice, id } = await aliceMessage()
+      closeSegment()
+
+      const results = [
+        await write(alice, ALICE, (doc) =>
+          editMessage(doc, { messageId: id, userId: ALICE, text: 'edited after closing' }),
+        ),
+        await write(alice, ALICE, (doc) =>
+          toggleReaction(doc, { messageId: id, userId: ALICE, emoji: '👍' }),
+        ),
+        await write(alice, ALICE, (doc) =>
+          toggleReaction(doc, { messageId: id, userId: ALICE, emoji: '👍' }),
+        ),
+        await write(alice, ALICE, (doc) => deleteMessage(doc, { messageId: id, userId: ALICE })),
+      ]
+
+      expect(results.map((result) => result.ok)).toEqual([true, true, true, true])
+    })
+
+    it('accepts read markers in the live document after it closed', async () => {
+      const { write, aliceMessage, closeSegment } = await conversation()
+      const { alice, id } = await aliceMessage()
+      closeSegment()
+
+      const result = await write(alice, ALICE, (doc) =>
+        setReadMarker(doc, { userId: ALICE, messageId: id }),
+      )
+
+      expect(result.ok).toBe(true)
+    })
+
+    it('reads the open segment again when the cached one is behind', async () => {
+      const { check, device, open } = await conversation(bindings, {
+        segment: 3,
+        cachedOpen: 2,
+        storedOpen: 3,
+      })
+
+      const result = await check(
+        changeOf(device(), (doc) => sendMessage(doc, { authorId: ALICE, text: 'just opened' })),
+        ALICE,
+      )
+
+      expect(result.ok).toBe(true)
+      expect(open.freshReads).toBe(1)
+    })
+
+    it('reads no open segment for a reaction in the live document', async () => {
+      const { check, device, open } = await conversation()
+
+      const result = await check(
+        changeOf(device(), (doc) =>
+          toggleReaction(doc, { messageId: 'msg1', userId: ALICE, emoji: '👍' }),
+        ),
+        ALICE,
+      )
+
+      expect(result.ok).toBe(true)
+      expect(open.freshReads).toBe(0)
+    })
+
+    it('rejects a new message in a closed segment (segment_closed)', async () => {
+      const { check, device, aliceMessage, closeSegment } = await conversation(bindings, {
+        segment: 1,
+      })
+      await aliceMessage()
+      closeSegment()
+
+      const result = await check(
+        changeOf(device(), (doc) => sendMessage(doc, { authorId: MALLORY, text: 'too late' })),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'invalid_update',
+        violation: { rule: 'segment_closed', detail: 'segment 1, open 2' },
+      })
+    })
+
+    it('rejects a new message in the live document once closed (segment_closed)', async () => {
+      const { check, device } = await conversation(bindings, { cachedOpen: 1 })
+
+      const result = await check(
+        changeOf(device(), (doc) => sendMessage(doc, { authorId: ALICE, text: 'too late' })),
+        ALICE,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'segment_closed' } })
+    })
+
+    it('rejects a new message that the same update deletes (segment_closed)', async () => {
+      const { check, device } = await conversation(bindings, { segment: 1, cachedOpen: 2 })
+
+      const result = await check(
+        changeOf(device(), (doc) => {
+          sendMessage(doc, { authorId: ALICE, text: 'gone at once' })
+          messagesOf(doc).delete(messagesOf(doc).length - 1, 1)
+        }),
+        ALICE,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'segment_closed' } })
+    })
+
+    it.each([
+      [
+        'a new message',
+        (doc: Y.Doc) => sendMessage(doc, { authorId: ALICE, text: 'ahead of time' }),
+      ],
+      [
+        'a reaction',
+        (doc: Y.Doc) => toggleReaction(doc, { messageId: 'msg1', userId: ALICE, emoji: '👍' }),
+      ],
+    ])('rejects %s in a segment after the open one (segment_not_open)', async (_case, change) => {
+      const { check, device, open } = await conversation(bindings, { segment: 3, cachedOpen: 2 })
+
+      const result = await check(changeOf(device(), change), ALICE)
+
+      expect(result).toMatchObject({
+        ok: false,
+        violation: { rule: 'segment_not_open', detail: 'segment 3, open 2' },
+      })
+      expect(open.freshReads).toBe(1)
+    })
+
+    it.each([
+      [
+        'reads',
+        (doc: Y.Doc) => setReadMarker(doc, { userId: ALICE, messageId: 'msg1' as MessageId }),
+      ],
+      ['system', (doc: Y.Doc) => doc.getArray('system').push([{ id: 'e1', type: 'renamed' }])],
+      ['segments', (doc: Y.Doc) => doc.getMap('segments').set('open', 1)],
+      ['moderation', (doc: Y.Doc) => doc.getMap('moderation').set('m1', { by: 'x', at: 1 })],
+    ])('rejects a write to %s in a segment (root_not_writable)', async (root, change) => {
+      const { check, device } = await conversation(bindings, { segment: 1 })
+
+      const result = await check(changeOf(device(), change), ALICE)
+
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'invalid_update',
+        violation: { rule: 'root_not_writable', detail: root },
+      })
+    })
+
+    it('rejects a message of another author in a segment (message_author)', async () => {
+      const { check, device } = await conversation(bindings, { segment: 2 })
+
+      const result = await check(
+        changeOf(device(), (doc) => sendMessage(doc, { authorId: ALICE, text: 'I am Alice' })),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_author' } })
+    })
+
+    it('rejects an edit of another user’s message in a segment', async () => {
+      const { check, device, aliceMessage } = await conversation(bindings, { segment: 2 })
+      const { id } = await aliceMessage()
+
+      const result = await check(
+        changeOf(device(), (doc) => findMessageEntry(doc, id)!.set('text', 'hijacked')),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_of_other_user' } })
+    })
+
+    it('binds no client id of a message rejected for its segment', async () => {
+      const { check, device, name } = await conversation(bindings, { segment: 1, cachedOpen: 2 })
+      const mallory = device()
+
+      const result = await check(
+        changeOf(mallory, (doc) => sendMessage(doc, { authorId: MALLORY, text: 'too late' })),
+        MALLORY,
+      )
+
+      expect(result.ok).toBe(false)
+      expect((await bindings.owners(name)).has(mallory.clientID)).toBe(false)
     })
   })
 

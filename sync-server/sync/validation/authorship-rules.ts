@@ -22,20 +22,25 @@ export const REQUIRED_KEYS: readonly MessageKey[] = ['id', 'authorId', 'text', '
 
 /**
  * Checks one new item of a client's update against the schema and authorship rules:
- * a user creates messages only as themselves, changes only their own messages, and writes
- * reactions and read markers only under their own user id.
+ * a user writes only the document's client roots, creates messages only as themselves,
+ * changes only their own messages, and writes reactions and read markers only under their
+ * own user id.
  */
 export function checkNewItem(
   item: Y.Item,
   index: StructIndex,
   writer: string,
   ownerOf: (client: number) => string | undefined,
+  clientRoots: readonly string[],
 ): Violation | undefined {
   const info = index.describeNew(item)
   if (!info) return { rule: 'parent_unknown' }
 
   if (info.parent.kind === 'item') {
     return checkMessageField(info, index, writer, ownerOf)
+  }
+  if (!clientRoots.includes(info.parent.name)) {
+    return { rule: 'root_not_writable', detail: info.parent.name }
   }
   switch (info.parent.name) {
     case MESSAGES_ROOT:

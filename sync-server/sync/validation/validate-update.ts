@@ -6,6 +6,7 @@ import {
 } from '../../../shared/chat-document.ts'
 import { type Violation, REQUIRED_KEYS, checkNewItem, checkNewMessage } from './authorship-rules.ts'
 import { type ClientBindingStore, SERVER_OWNER } from './client-bindings.ts'
+import { checkSegment, type DocumentRules, unsegmentedRules } from './document-rules.ts'
 import { type ItemInfo, StructIndex } from './struct-index.ts'
 
 /** Outcome of checking a client's update before it is applied. */
@@ -20,8 +21,10 @@ export type ValidationResult =
 /**
  * Checks what an update would change, without applying it to the document or a copy:
  * its new items against the schema and authorship rules, its deletions against the owners
- * of the deleted items, and its client ids against their bindings. Deletions that the
- * document already has pass, since a reconnecting client's sync step 2 repeats them.
+ * of the deleted items, its new messages against the open segment, and its client ids
+ * against their bindings. Deletions that the document already has pass, since a
+ * reconnecting client's sync step 2 repeats them. Without `rules`, the document counts as
+ * the open segment.
  */
 export async function validateUpdate(
   doc: Y.Doc,
@@ -29,6 +32,7 @@ export async function validateUpdate(
   update: Uint8Array,
   writer: string,
   bindings: ClientBindingStore,
+  rules: DocumentRules = unsegmentedRules(documentName),
 ): Promise<ValidationResult> {
   let decoded: ReturnType<typeof Y.decodeUpdate>
   let diff: Uint8Array
@@ -74,7 +78,7 @@ export async function validateUpdate(
     for (const client of fresh) if (!result.has(client)) result.set(client, writer)
     return result
   }
-  const context = { doc, decoded, writer }
+  const context = { doc, decoded, writer, clientRoots: rules.clientRoots }
   let checked = checkUpdate(context, withFresh(owners))
   if (checked.missedOwner) {
     // The items of a client id bound on another instance reached this one through Redis after
@@ -88,6 +92,18 @@ export async function validateUpdate(
   }
   if ('rule' in checked.result) return reject('invalid_update', checked.result)
 
+  const changes =
+    decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || checked.result.novel
+  if (changes) {
+    let segmentViolation: Violation | undefined
+    try {
+      segmentViolation = await checkSegment(rules, checked.createsMessages)
+    } catch (error) {
+      throw new Error('failed to read the open segment', { cause: error })
+    }
+    if (segmentViolation) return reject('invalid_update', segmentViolation)
+  }
+
   if (fresh.length > 0) {
     let taken: number[]
     try {
@@ -100,8 +116,6 @@ export async function validateUpdate(
     }
   }
 
-  const changes =
-    decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || checked.result.novel
   return { ok: true, novel: changes ? diff : undefined }
 }
 
@@ -109,18 +123,19 @@ interface CheckContext {
   doc: Y.Doc
   decoded: ReturnType<typeof Y.decodeUpdate>
   writer: string
+  clientRoots: readonly string[]
 }
 
 /**
  * Checks the items and deletions of an update against one view of the bindings. Reports
  * whether an owner was missing for a client id that has items in the document, which a newer
- * view of the bindings may know.
+ * view of the bindings may know, and whether the update creates messages.
  */
 function checkUpdate(
   context: CheckContext,
   owners: Map<number, string>,
-): { result: Violation | { novel: boolean }; missedOwner: boolean } {
-  const { doc, decoded, writer } = context
+): { result: Violation | { novel: boolean }; missedOwner: boolean; createsMessages: boolean } {
+  const { doc, decoded, writer, clientRoots } = context
   let missedOwner = false
   const ownerOf = (client: number) => {
     const owner = owners.get(client)
@@ -129,10 +144,10 @@ function checkUpdate(
   }
   const deletedByUpdate = new DeletedRanges(decoded.ds)
   const index = new StructIndex(doc, decoded.structs)
-  const items = checkItems(index, writer, ownerOf, deletedByUpdate)
-  if ('rule' in items) return { result: items, missedOwner }
+  const items = checkItems(index, writer, ownerOf, deletedByUpdate, clientRoots)
+  if ('rule' in items) return { result: items, missedOwner, createsMessages: false }
   const deletes = checkDeletes(decoded.ds, index, writer, ownerOf, items.writes)
-  return { result: deletes, missedOwner }
+  return { result: deletes, missedOwner, createsMessages: items.createsMessages }
 }
 
 async function reloadOwners(
@@ -145,20 +160,22 @@ async function reloadOwners(
 
 /**
  * Checks every new item, then every new message as a whole. Returns the message keys that the
- * update gives a value that it does not delete again, by container and key.
+ * update gives a value that it does not delete again, by container and key, and whether it
+ * adds any entry to the messages array, deleted or not.
  */
 function checkItems(
   index: StructIndex,
   writer: string,
   ownerOf: (client: number) => string | undefined,
   deletedByUpdate: DeletedRanges,
-): Violation | { writes: Set<string> } {
+  clientRoots: readonly string[],
+): Violation | { writes: Set<string>; createsMessages: boolean } {
   const newMessages = new Map<Y.Item, Map<string, ItemInfo>>()
   const fieldsByContainer = new Map<string, Map<string, ItemInfo>>()
   const writes = new Set<string>()
 
   for (const item of index.updateItems()) {
-    const violation = checkNewItem(item, index, writer, ownerOf)
+    const violation = checkNewItem(item, index, writer, ownerOf, clientRoots)
     if (violation) return violation
     const info = index.describeNew(item)
     if (!info) return { rule: 'parent_unknown' }
@@ -182,7 +199,7 @@ function checkItems(
     const violation = checkNewMessage(info, fields, writer)
     if (violation) return violation
   }
-  return { writes }
+  return { writes, createsMessages: newMessages.size > 0 }
 }
 
 /**
