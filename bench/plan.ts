@@ -26,6 +26,8 @@ export interface Plan {
   openSizes: number[]
   /** Messages that the opening client decodes, newest first. */
   openNewest: number
+  /** Older segments that the opening client loads one at a time after the newest page. */
+  openPagesBack: number
   /** Time after which an open counts as not finished; the goal is missed either way. */
   openTimeoutMs: number
   persistenceClients: number
@@ -68,6 +70,7 @@ export const FULL_PLAN: Plan = {
   maxAccounts: 1000,
   openSizes: [1000, 100_000, 1_000_000],
   openNewest: 50,
+  openPagesBack: 5,
   openTimeoutMs: 60_000,
   persistenceClients: 10,
   persistenceMessagesPerSecond: 500,
@@ -98,8 +101,10 @@ export const QUICK_PLAN: Plan = {
   fixedRateSeconds: 0.5,
   idleConnections: 40,
   maxAccounts: 8,
-  openSizes: [300],
+  // Three segments of the server's default size, so that opening also pages back once.
+  openSizes: [2500],
   openNewest: 50,
+  openPagesBack: 2,
   openTimeoutMs: 30_000,
   persistenceClients: 5,
   persistenceMessagesPerSecond: 200,

@@ -3,9 +3,9 @@
  * channel. It keeps the clients of one scenario run, executes one LoadCommand at a time,
  * and replies with the figures and its own CPU time.
  */
-import { messagesOf, readMessage } from '../../shared/chat-document.ts'
 import { mean, percentile } from '../lib/statistics.ts'
 import { type BenchClient, createBenchClient } from './bench-client.ts'
+import { ConversationReader } from './conversation-reader.ts'
 import { AckTracker, DeliveryTracker } from './delivery-tracker.ts'
 import type { ClientSpec, Figures, LoadCommand, LoadReply } from './protocol.ts'
 
@@ -13,6 +13,7 @@ import type { ClientSpec, Figures, LoadCommand, LoadReply } from './protocol.ts'
 process.setMaxListeners(0)
 
 let clients: BenchClient[] = []
+let readers: ConversationReader[] = []
 let writerCount = 0
 let sentPerWriter: number[] = []
 let tracker = new DeliveryTracker(0)
@@ -50,12 +51,19 @@ function execute(command: LoadCommand): Promise<Figures> {
     case 'reconnect':
       return reconnectAll(command.timeoutMs)
     case 'open':
-      return openOne(command.client, command.newest, command.timeoutMs)
+      return openConversation(command)
+    case 'page-back': {
+      const reader = readers.at(-1)
+      if (!reader) throw new Error('page-back needs an open conversation')
+      return reader.pageBack(command.pages, command.newest, command.timeoutMs)
+    }
     case 'status':
       return Promise.resolve(connectionStatus())
     case 'close':
       for (const client of clients) client.destroy()
+      for (const reader of readers) reader.destroy()
       clients = []
+      readers = []
       return Promise.resolve({})
   }
 }
@@ -216,20 +224,10 @@ async function reconnectAll(timeoutMs: number): Promise<Figures> {
  * Opens a document with an empty client and decodes its newest messages. The client stays
  * connected until `close`, so that the server's memory can be read with the document loaded.
  */
-async function openOne(spec: ClientSpec, newest: number, timeoutMs: number): Promise<Figures> {
-  const client = createBenchClient(spec)
-  clients.push(client)
-  const started = performance.now()
-  await withTimeout(client.connect(), timeoutMs, () => `opening ${spec.room}`)
-  const syncedMs = performance.now() - started
-  const messages = messagesOf(client.doc)
-  let decoded = 0
-  for (let index = messages.length - 1; index >= 0 && decoded < newest; index--) {
-    if (readMessage(messages.get(index), client.doc)) decoded++
-  }
-  const openMs = performance.now() - started
-  if (client.failure) throw new Error(client.failure)
-  return { openMs, syncedMs, messages: messages.length, decoded }
+async function openConversation(command: Extract<LoadCommand, { type: 'open' }>): Promise<Figures> {
+  const reader = new ConversationReader(command)
+  readers.push(reader)
+  return reader.open(command.newest, command.timeoutMs)
 }
 
 /** Counts failed clients and prints the first failure, which figures cannot carry. */

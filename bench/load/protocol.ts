@@ -30,7 +30,17 @@ export type LoadCommand =
   | { type: 'fanout'; messagesPerWriter: number; inflightPerWriter: number; timeoutMs: number }
   | { type: 'rate'; messagesPerSecond: number; durationMs: number; timeoutMs: number }
   | { type: 'reconnect'; timeoutMs: number }
-  | { type: 'open'; client: ClientSpec; newest: number; timeoutMs: number }
+  | {
+      /** Opens a Parley conversation like the app and decodes its newest messages. */
+      type: 'open'
+      url: string
+      conversationId: string
+      token: string
+      newest: number
+      timeoutMs: number
+    }
+  /** Scrolls the conversation of the last open back by up to `pages` older segments. */
+  | { type: 'page-back'; pages: number; newest: number; timeoutMs: number }
   /** Counts the clients whose connection failed or closed unexpectedly. */
   | { type: 'status' }
   | { type: 'close' }

@@ -1,3 +1,4 @@
+import { DEFAULT_SEGMENT_MESSAGES } from '../../shared/chat-document.ts'
 import type { PeerId } from '../peers/peer-definitions.ts'
 import type { RunResults, ScenarioId, Subject } from '../results-format.ts'
 import { aggregate, formatNumber, sampleErrors } from './aggregate.ts'
@@ -135,6 +136,17 @@ function idleGoals(results: RunResults): GoalVerdict[] {
 function openGoals(results: RunResults): GoalVerdict[] {
   return results.plan.openSizes.flatMap((size) => {
     const at = { scenario: 'open-stored' as const, subject: 'parley-postgres' as const, size }
+    // Scrolling back opens segments before the open one and the one before it, if any.
+    const pagesBack = size > 2 * DEFAULT_SEGMENT_MESSAGES
+    const pageGoal = verdict(
+      results,
+      `Open a stored conversation of ${formatNumber(size)} messages: each older page in under 50 ms`,
+      at,
+      aggregate(results, 'open-stored', 'parley-postgres', size, 'pageBackMsMax')?.median,
+      50,
+      (value) => `${formatNumber(value)} ms for the slowest`,
+      'under',
+    )
     return [
       verdict(
         results,
@@ -145,6 +157,7 @@ function openGoals(results: RunResults): GoalVerdict[] {
         (value) => `${formatNumber(value)} ms`,
         'under',
       ),
+      ...(pagesBack ? [pageGoal] : []),
       verdict(
         results,
         `Open a stored conversation of ${formatNumber(size)} messages: server heap growth under 5 MB`,

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { DEFAULT_SEGMENT_MESSAGES } from '../../shared/chat-document.ts'
 import type { PeerId } from '../peers/peer-definitions.ts'
 import type { RunResults } from '../results-format.ts'
 import { aggregate, formatAggregate, formatNumber } from './aggregate.ts'
@@ -188,13 +189,14 @@ function idleSection(results: RunResults): string[] {
 }
 
 function openSection(results: RunResults): string[] {
+  const { openNewest, openPagesBack } = results.plan
   const lines = [
     '## Opening a stored conversation',
     '',
-    `Parley on Postgres. Each history (4 authors, one transaction per message, written with sendMessage) is stored as Parley stores a compacted document: one snapshot row, the client id bindings, and one message_index row per message. Each measurement starts a new server process, then an empty Node client (@hocuspocus/provider) opens the conversation; the time runs until it has decoded the newest ${results.plan.openNewest} messages. Heap growth is the server's used heap after a forced GC, with the client still connected, minus the same before it connected.`,
+    `Parley on Postgres. Each history (4 authors, one transaction per message, written with sendMessage) is split into history segments of ${formatNumber(DEFAULT_SEGMENT_MESSAGES)} messages, the server's default, and stored as Parley stores compacted documents: one snapshot row per segment, the client id bindings, the open segment, and one message_index row per message. Each measurement starts a new server process, then an empty Node client (@hocuspocus/provider, one socket) opens the conversation as the app does: the live document, then the open segment and the one before it if needed. The time runs until it has decoded the newest ${openNewest} messages. Then it scrolls back: it opens up to ${openPagesBack} older segments in turn and decodes the newest ${openNewest} of each. Heap growth is the server's used heap after a forced GC, with the client still connected, minus the same before it connected.`,
     '',
-    '| messages | time to newest 50 ms | of which until synced ms | server heap growth MB | server RSS growth MB |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    `| messages | time to newest ${openNewest} ms | of which until the live document synced ms | slowest older page ms | server heap growth MB | server RSS growth MB |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const size of results.plan.openSizes) {
     const figure = (name: string) =>
@@ -205,21 +207,18 @@ function openSection(results: RunResults): string[] {
       !openMs && timeout
         ? `not done within ${formatNumber(timeout.median / 1000)} s`
         : formatAggregate(openMs)
+    const pageBack = figure('pageBackMsMax')
+    const pageText = pageBack ? formatAggregate(pageBack) : 'one segment only'
     const heap = figure('heapGrowthBytes')
     const lost = figure('connectionLostBeforeHeapRead')
     const heapText = !heap && lost ? 'connection closed first' : formatAggregate(heap, 3, 1e-6)
     const rssText =
       !heap && lost ? 'connection closed first' : formatAggregate(figure('rssGrowthBytes'), 3, 1e-6)
     lines.push(
-      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${heapText} | ${rssText} |`,
+      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${pageText} | ${heapText} | ${rssText} |`,
     )
   }
-  return [
-    ...lines,
-    '',
-    'Parley loads and sends a conversation whole: history segments, which would bound this cost, are not implemented yet.',
-    '',
-  ]
+  return [...lines, '']
 }
 
 function persistenceSection(results: RunResults): string[] {

@@ -66,6 +66,7 @@ function summarize(figures: Figures): string {
     'ackP99Ms',
     'rssBytesPerConnection',
     'openMs',
+    'pageBackMsMax',
     'usPerUpdate',
     'reconnectMs',
     'buildUsPerMessage',

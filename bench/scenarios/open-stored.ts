@@ -1,3 +1,4 @@
+import { DEFAULT_SEGMENT_MESSAGES } from '../../shared/chat-document.ts'
 import { InspectorSession } from '../lib/inspector-client.ts'
 import { readRssBytes } from '../lib/proc-stat.ts'
 import { LoadGenerator } from '../load/load-generator-handle.ts'
@@ -45,7 +46,8 @@ export async function prepareStoredConversations(
   const stored: StoredConversation[] = []
   for (const { size, id, reader } of created) {
     ctx.log(`storing a history of ${size} messages`)
-    await runWorker('bench/scenarios/store-history-worker.ts', [database.url, String(size), id], {
+    const args = [database.url, String(size), id, String(DEFAULT_SEGMENT_MESSAGES)]
+    await runWorker('bench/scenarios/store-history-worker.ts', args, {
       nodeArgs: [`--max-old-space-size=${LARGE_HEAP_MB}`],
       timeoutMs: 30 * 60_000,
     })
@@ -57,7 +59,7 @@ export async function prepareStoredConversations(
 /**
  * Starts a cold server for each stored conversation, opens it with an empty Node client
  * that decodes the newest messages, and reads the server's heap growth after a forced GC
- * while the document is loaded.
+ * while the documents are loaded. Then the client scrolls back through older segments.
  */
 export async function runOpenStored(
   ctx: ScenarioContext,
@@ -91,8 +93,20 @@ export async function runOpenStored(
             `decoded ${figures.decoded} of the newest ${ctx.plan.openNewest} messages`,
           )
         }
+        const pages = await load.request({
+          type: 'page-back',
+          pages: ctx.plan.openPagesBack,
+          newest: ctx.plan.openNewest,
+          timeoutMs: ctx.plan.openTimeoutMs,
+        })
+        // Only the paging figures are taken, since the command's own CPU and duration figures
+        // would hide the open's.
+        const pageFigures = Object.fromEntries(
+          Object.entries(pages).filter(([name]) => name.startsWith('page')),
+        )
         return {
           ...figures,
+          ...pageFigures,
           heapGrowthBytes: after.usedBytes - before.usedBytes,
           rssGrowthBytes: rssAfter - rssBefore,
         }
@@ -113,13 +127,9 @@ export function openCommand(
 ): Extract<LoadCommand, { type: 'open' }> {
   return {
     type: 'open',
-    client: {
-      kind: 'hocuspocus',
-      url: syncUrl,
-      room: `conv:${conversation.conversationId}`,
-      token: conversation.reader.token,
-      authorId: conversation.reader.id,
-    },
+    url: syncUrl,
+    conversationId: conversation.conversationId,
+    token: conversation.reader.token,
     newest: plan.openNewest,
     timeoutMs: plan.openTimeoutMs,
   }

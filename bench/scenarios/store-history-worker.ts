@@ -1,89 +1,123 @@
 /**
- * Stores a generated history in a conversation the way Parley stores a compacted document.
- * It writes one snapshot row that merges what the conversation had with the history, the
- * client id bindings of the history's authors, and one message_index row per message in
- * order. The Parley server must be stopped meanwhile, since its compaction writes the same
- * row.
+ * Stores a generated history in a conversation the way Parley stores compacted documents
+ * split into history segments. The live document gets one snapshot row that merges what the
+ * conversation had with segment 0 and the open segment's number. Each later segment gets a
+ * snapshot row of its own. It also writes the client id bindings of the history's authors
+ * in every document, the conversation's open segment, and one message_index row per message
+ * in order. The Parley server must be stopped meanwhile, since its compaction writes the
+ * same rows.
  *
- * Usage: store-history-worker.ts <databaseUrl> <messages> <conversationId>
+ * Usage: store-history-worker.ts <databaseUrl> <messages> <conversationId> <segmentMessages>
  */
 import pg from 'pg'
 import * as Y from 'yjs'
 import { messagesOf } from '../../shared/chat-document.ts'
-import { AUTHOR_CLIENT_IDS, AUTHOR_IDS, loadOrBuildHistory } from './history.ts'
+import { segmentDocumentName } from '../../shared/document-names.ts'
+import type { ConversationId } from '../../shared/ids.ts'
+import { AUTHOR_CLIENT_IDS, AUTHOR_IDS, loadOrBuildSegmentedHistory } from './history.ts'
 
 /** Rows per message_index insert. */
 const INDEX_BATCH = 10_000
 
-const [databaseUrl, sizeArgument, conversationId] = process.argv.slice(2)
-if (!databaseUrl || !sizeArgument || !conversationId) {
-  throw new Error('usage: store-history-worker.ts <databaseUrl> <messages> <conversationId>')
+const [databaseUrl, sizeArgument, conversationId, segmentArgument] = process.argv.slice(2)
+if (!databaseUrl || !sizeArgument || !conversationId || !segmentArgument) {
+  throw new Error(
+    'usage: store-history-worker.ts <databaseUrl> <messages> <conversationId> <segmentMessages>',
+  )
 }
-const documentName = `conv:${conversationId}`
-const history = loadOrBuildHistory(Number(sizeArgument))
+const history = loadOrBuildSegmentedHistory(Number(sizeArgument), Number(segmentArgument))
+const parts = [history.live, ...history.segments]
+
+/** Collects message_index rows in conversation order and inserts them in batches. */
+class IndexBatch {
+  private ids: string[] = []
+  private authors: string[] = []
+  private segments: number[] = []
+
+  constructor(private readonly db: pg.Client) {}
+
+  /** Adds the messages of one segment and returns how many it has. */
+  async add(update: Uint8Array, segment: number): Promise<number> {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    const messages = messagesOf(doc)
+    for (const entry of messages) {
+      this.ids.push(String(entry.get('id')))
+      this.authors.push(String(entry.get('authorId')))
+      this.segments.push(segment)
+    }
+    if (this.ids.length >= INDEX_BATCH) await this.flush()
+    return messages.length
+  }
+
+  async flush(): Promise<void> {
+    if (this.ids.length === 0) return
+    await this.db.query(
+      `insert into message_index (conversation_id, message_id, author_id, segment)
+       select $1, id, author, segment
+       from unnest($2::text[], $3::text[], $4::int[]) as m(id, author, segment)`,
+      [conversationId, this.ids, this.authors, this.segments],
+    )
+    this.ids = []
+    this.authors = []
+    this.segments = []
+  }
+}
 
 const client = new pg.Client({ connectionString: databaseUrl })
 await client.connect()
 try {
   await client.query('begin')
-  const snapshotBytes = await mergeIntoSnapshot(client, history)
-  for (const [index, clientId] of AUTHOR_CLIENT_IDS.entries()) {
-    await client.query(
-      `insert into client_ids (document_name, client_id, user_id) values ($1, $2, $3)
-       on conflict do nothing`,
-      [documentName, clientId, AUTHOR_IDS[index]],
-    )
+  let snapshotBytes = 0
+  let messages = 0
+  const index = new IndexBatch(client)
+  for (const [segment, update] of parts.entries()) {
+    const name = segmentDocumentName(conversationId as ConversationId, segment)
+    snapshotBytes += await mergeIntoSnapshot(client, name, update)
+    await bindAuthors(client, name)
+    messages += await index.add(update, segment)
   }
-  const messages = await indexMessages(client, history)
+  await index.flush()
+  await client.query('update conversations set open_segment = $2 where id = $1', [
+    conversationId,
+    parts.length - 1,
+  ])
   await client.query('commit')
-  console.log(JSON.stringify({ snapshotBytes, messages }))
+  console.log(JSON.stringify({ snapshotBytes, messages, segments: parts.length }))
 } finally {
   await client.end()
 }
 
-async function mergeIntoSnapshot(db: pg.Client, update: Uint8Array): Promise<number> {
+async function mergeIntoSnapshot(db: pg.Client, name: string, update: Uint8Array): Promise<number> {
   const rows = await db.query<{ data: Buffer }>(
     'select data from document_updates where name = $1 order by seq',
-    [documentName],
+    [name],
   )
   const stored = await db.query<{ snapshot: Buffer | null }>(
     'select snapshot from documents where name = $1',
-    [documentName],
+    [name],
   )
-  const parts: Uint8Array[] = []
+  const updates: Uint8Array[] = []
   const snapshot = stored.rows[0]?.snapshot
-  if (snapshot) parts.push(snapshot)
-  for (const row of rows.rows) parts.push(row.data)
-  parts.push(update)
-  const merged = Y.mergeUpdates(parts)
+  if (snapshot) updates.push(snapshot)
+  for (const row of rows.rows) updates.push(row.data)
+  updates.push(update)
+  const merged = Y.mergeUpdates(updates)
   await db.query(
     `insert into documents (name, snapshot, updated_at) values ($1, $2, now())
      on conflict (name) do update set snapshot = excluded.snapshot, updated_at = now()`,
-    [documentName, Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength)],
+    [name, Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength)],
   )
-  await db.query('delete from document_updates where name = $1', [documentName])
+  await db.query('delete from document_updates where name = $1', [name])
   return merged.length
 }
 
-async function indexMessages(db: pg.Client, update: Uint8Array): Promise<number> {
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, update)
-  const ids: string[] = []
-  const authors: string[] = []
-  for (const entry of messagesOf(doc)) {
-    ids.push(String(entry.get('id')))
-    authors.push(String(entry.get('authorId')))
-  }
-  for (let start = 0; start < ids.length; start += INDEX_BATCH) {
+async function bindAuthors(db: pg.Client, name: string): Promise<void> {
+  for (const [index, clientId] of AUTHOR_CLIENT_IDS.entries()) {
     await db.query(
-      `insert into message_index (conversation_id, message_id, author_id)
-       select $1, id, author from unnest($2::text[], $3::text[]) as m(id, author)`,
-      [
-        conversationId,
-        ids.slice(start, start + INDEX_BATCH),
-        authors.slice(start, start + INDEX_BATCH),
-      ],
+      `insert into client_ids (document_name, client_id, user_id) values ($1, $2, $3)
+       on conflict do nothing`,
+      [name, clientId, AUTHOR_IDS[index]],
     )
   }
-  return ids.length
 }
