@@ -1,14 +1,28 @@
 import type { Logger } from '../observability/logger.ts'
 import type { DocumentStore } from '../persistence/document-store.ts'
 
-/** Update rows of one document that trigger a compaction. */
-export const COMPACT_AFTER_ROWS = 200
+/** Update rows of one document that trigger a compaction whatever their size. */
+export const COMPACT_AFTER_ROWS = 1000
+/** Bytes of update rows below which a document waits for more before it is compacted. */
+export const COMPACT_MIN_LOG_BYTES = 64 * 1024
+/** Documents whose last snapshot size the compactor remembers. */
+const REMEMBERED_SNAPSHOTS = 10_000
 const RETRY_MS = 5_000
+
+/**
+ * Returns whether a document's update rows are due for compaction. A compaction rewrites
+ * the whole snapshot, so it waits until the rows add up to the snapshot's size: the bytes
+ * rewritten then stay within twice the bytes appended, however large the document.
+ */
+export function compactionDue(rows: number, rowBytes: number, snapshotBytes: number): boolean {
+  return rows >= COMPACT_AFTER_ROWS || rowBytes >= Math.max(COMPACT_MIN_LOG_BYTES, snapshotBytes)
+}
 
 /** Runs compactions in the background, one at a time per document, retrying failures. */
 export class Compactor {
   private readonly running = new Map<string, Promise<void>>()
   private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private readonly snapshotBytes = new Map<string, number>()
   private stopped = false
 
   constructor(
@@ -16,6 +30,11 @@ export class Compactor {
     private readonly logger: Logger,
     private readonly onCompacted: (name: string) => void,
   ) {}
+
+  /** Returns the snapshot size of a document's last compaction here, or 0 when unknown. */
+  lastSnapshotBytes(name: string): number {
+    return this.snapshotBytes.get(name) ?? 0
+  }
 
   /** Starts a compaction of a document unless one is already running. */
   schedule(name: string): void {
@@ -35,6 +54,7 @@ export class Compactor {
     const started = performance.now()
     try {
       const result = await this.store.compact(name)
+      this.rememberSnapshot(name, result.snapshotBytes)
       this.onCompacted(name)
       this.logger.debug({
         event: 'document_compacted',
@@ -53,6 +73,16 @@ export class Compactor {
         this.schedule(name)
       }, RETRY_MS)
       this.retryTimers.add(timer)
+    }
+  }
+
+  private rememberSnapshot(name: string, bytes: number): void {
+    this.snapshotBytes.delete(name)
+    this.snapshotBytes.set(name, bytes)
+    // A Map iterates in insertion order, so the first key is the least recently compacted.
+    if (this.snapshotBytes.size > REMEMBERED_SNAPSHOTS) {
+      const oldest = this.snapshotBytes.keys().next().value
+      if (oldest !== undefined) this.snapshotBytes.delete(oldest)
     }
   }
 }

@@ -16,7 +16,7 @@ import type { Metrics } from '../observability/metrics.ts'
 import type { ConversationStore } from '../persistence/conversations.ts'
 import type { DocumentStore } from '../persistence/document-store.ts'
 import { checkDocumentAccess } from './access.ts'
-import { COMPACT_AFTER_ROWS, Compactor } from './compactor.ts'
+import { Compactor, compactionDue } from './compactor.ts'
 import { ConnectionRegistry } from './connection-registry.ts'
 import type { ClientBindings } from './validation/client-bindings.ts'
 import { SERVER_OWNER } from './validation/client-bindings.ts'
@@ -95,8 +95,10 @@ export class SyncEngine {
     this.compactor = new Compactor(options.documents, this.log, (name) =>
       this.updateLog.resetCount(name),
     )
-    this.updateLog = new UpdateLog(options.documents, this.log, options.metrics, (name, rows) => {
-      if (rows >= COMPACT_AFTER_ROWS) this.compactor.schedule(name)
+    this.updateLog = new UpdateLog(options.documents, this.log, options.metrics, (name, since) => {
+      if (compactionDue(since.rows, since.bytes, this.compactor.lastSnapshotBytes(name))) {
+        this.compactor.schedule(name)
+      }
     })
 
     const extensions: Extension[] = []

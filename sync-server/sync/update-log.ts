@@ -22,13 +22,16 @@ export class UpdateLog {
   private writing = false
   private retryDelayMs = RETRY_FIRST_MS
   private closed = false
-  private readonly appendedSinceCompaction = new Map<string, number>()
+  private readonly appendedSinceCompaction = new Map<string, { rows: number; bytes: number }>()
 
   constructor(
     private readonly store: DocumentStore,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
-    private readonly onAppended: (name: string, rowsSinceCompaction: number) => void,
+    private readonly onAppended: (
+      name: string,
+      sinceCompaction: { rows: number; bytes: number },
+    ) => void,
   ) {}
 
   /** Queues an update; the promise resolves once it is committed. */
@@ -51,7 +54,7 @@ export class UpdateLog {
     return [...this.inFlight, ...this.queue].some((update) => update.name === name)
   }
 
-  /** Marks a document compacted, so that the row count starts again. */
+  /** Marks a document compacted, so that the row and byte counts start again. */
   resetCount(name: string): void {
     this.appendedSinceCompaction.delete(name)
   }
@@ -108,12 +111,17 @@ export class UpdateLog {
   }
 
   private countAppended(done: PendingUpdate[]): void {
-    const perDocument = new Map<string, number>()
-    for (const update of done) perDocument.set(update.name, (perDocument.get(update.name) ?? 0) + 1)
-    for (const [name, count] of perDocument) {
-      const total = (this.appendedSinceCompaction.get(name) ?? 0) + count
-      this.appendedSinceCompaction.set(name, total)
-      this.onAppended(name, total)
+    const changed = new Set<string>()
+    for (const update of done) {
+      const counts = this.appendedSinceCompaction.get(update.name) ?? { rows: 0, bytes: 0 }
+      counts.rows++
+      counts.bytes += update.data.length
+      this.appendedSinceCompaction.set(update.name, counts)
+      changed.add(update.name)
+    }
+    for (const name of changed) {
+      const counts = this.appendedSinceCompaction.get(name)
+      if (counts) this.onAppended(name, { ...counts })
     }
   }
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { listMessages, sendMessage } from '../../shared/chat-document.ts'
 import { conversationDocumentName } from '../../shared/document-names.ts'
-import { COMPACT_AFTER_ROWS } from '../../sync-server/sync/compactor.ts'
+import { COMPACT_MIN_LOG_BYTES } from '../../sync-server/sync/compactor.ts'
 import type { Database } from '../../sync-server/persistence/schema.ts'
 import {
   createApiUser,
@@ -57,8 +57,11 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     return client
   }
 
-  /** Ana and Ben each send `perUser` messages, taking turns, each waiting to see the other's. */
-  const exchange = async (perUser: number) => {
+  /**
+   * Ana and Ben each send `perUser` messages, taking turns, each waiting to see the other's.
+   * Each text is padded with `padding` characters.
+   */
+  const exchange = async (perUser: number, padding = 0) => {
     const ana = await createApiUser(server.url, 'ana')
     const ben = await createApiUser(server.url, 'ben')
     const name = conversationDocumentName((await createGroup(ana, [ben])).id)
@@ -68,9 +71,9 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     await waitForSync(benClient)
 
     for (let turn = 0; turn < perUser; turn++) {
-      sendMessage(anaClient.doc, { authorId: ana.user.id, text: `ana ${turn}` })
+      sendMessage(anaClient.doc, { authorId: ana.user.id, text: textOf('ana', turn, padding) })
       await waitFor(() => textsOf(benClient.doc).length === turn * 2 + 1, `Ben to see ana ${turn}`)
-      sendMessage(benClient.doc, { authorId: ben.user.id, text: `ben ${turn}` })
+      sendMessage(benClient.doc, { authorId: ben.user.id, text: textOf('ben', turn, padding) })
       await waitFor(() => textsOf(anaClient.doc).length === turn * 2 + 2, `Ana to see ben ${turn}`)
     }
     await waitForAcknowledged(anaClient)
@@ -78,8 +81,14 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     return { ben, name, anaClient, benClient }
   }
 
-  const expectedTexts = (perUser: number) =>
-    Array.from({ length: perUser }, (_, turn) => [`ana ${turn}`, `ben ${turn}`]).flat()
+  const textOf = (author: string, turn: number, padding: number) =>
+    `${author} ${turn}${'.'.repeat(padding)}`
+
+  const expectedTexts = (perUser: number, padding = 0) =>
+    Array.from({ length: perUser }, (_, turn) => [
+      textOf('ana', turn, padding),
+      textOf('ben', turn, padding),
+    ]).flat()
 
   it('serves the whole history to a fresh client', async () => {
     const { ben, name, anaClient, benClient } = await exchange(5)
@@ -106,9 +115,11 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
   })
 
   it('keeps the history whole across a compaction', async () => {
-    // Each message is one update row, so this many turns pass the compaction threshold.
-    const perUser = Math.ceil(COMPACT_AFTER_ROWS / 2) + 5
-    const { ben, name, anaClient } = await exchange(perUser)
+    // Each message is one update row of more than 1,000 bytes, so this many turns pass the
+    // compaction threshold while the server runs.
+    const padding = 1000
+    const perUser = Math.ceil(COMPACT_MIN_LOG_BYTES / padding / 2) + 5
+    const { ben, name, anaClient } = await exchange(perUser, padding)
     const liveTexts = textsOf(anaClient.doc)
 
     await server.restart()
@@ -117,7 +128,7 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     const stored = await readStoredDoc(server.server.services.db, name)
     const loadedTexts = messageTexts(await server.server.services.documents.load(name))
 
-    expect(liveTexts).toEqual(expectedTexts(perUser))
+    expect(liveTexts).toEqual(expectedTexts(perUser, padding))
     expect(stored.hasSnapshot).toBe(true)
     expect(stored.updateRows).toBeLessThan(perUser * 2)
     expect(textsOf(stored.doc)).toEqual(liveTexts)
