@@ -65,3 +65,42 @@ export function messageTexts(page: Page): Promise<string[]> {
 export function scrollsSideways(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)
 }
+
+/** Opens a conversation by its address and waits for the composer. */
+export async function openConversation(
+  page: Page,
+  baseUrl: string,
+  conversationId: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/c/${conversationId}`)
+  await page.getByTestId('composer').waitFor()
+}
+
+/** Sends an API request from the page, with its session cookie and origin. */
+export async function requestFromPage<T = unknown>(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  return page.evaluate(
+    async (request) => {
+      const response = await fetch(request.path, {
+        method: request.method,
+        headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      })
+      const text = await response.text()
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
+    },
+    { method, path, body },
+  )
+}
+
+/** Returns the names of the page's IndexedDB databases that start with a prefix. */
+export function localDatabases(page: Page, prefix: string): Promise<string[]> {
+  return page.evaluate(async (start) => {
+    const databases = await indexedDB.databases()
+    return databases.flatMap(({ name }) => (name?.startsWith(start) ? [name] : [])).sort()
+  }, prefix)
+}

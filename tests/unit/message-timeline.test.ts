@@ -31,7 +31,7 @@ function view(id: string, authorId: UserId, extra: Partial<ChatMessage> = {}): M
     deleted: false,
     ...extra,
   }
-  return { message, state: authorId === ana ? 'sent' : 'other', failure: undefined }
+  return { message, state: authorId === ana ? 'sent' : 'other', failure: undefined, segment: 0 }
 }
 
 function event(id: string, afterMessageId: string | null): SystemEvent {
@@ -86,6 +86,35 @@ describe('buildTimeline', () => {
       'm2',
       'm3',
       'event:e1',
+    ])
+  })
+
+  it('leaves out events of history not shown', () => {
+    const events = [event('e0', null), event('e1', 'older'), event('e2', 'm2')]
+    const history = { earlier: true, synced: false }
+    expect(kinds(buildTimeline(messages, events, undefined, history))).toEqual([
+      'm1',
+      'm2',
+      'event:e2',
+      'm3',
+    ])
+  })
+
+  it('leaves out unknown anchors once synced', () => {
+    const events = [event('e1', 'older')]
+    const history = { earlier: true, synced: true }
+    expect(kinds(buildTimeline(messages, events, undefined, history))).toEqual(['m1', 'm2', 'm3'])
+  })
+
+  it('keeps a newer unknown anchor while syncing', () => {
+    const events = [event('e1', 'm1'), event('e2', 'not-yet-here')]
+    const history = { earlier: true, synced: false }
+    expect(kinds(buildTimeline(messages, events, undefined, history))).toEqual([
+      'm1',
+      'event:e1',
+      'm2',
+      'm3',
+      'event:e2',
     ])
   })
 

@@ -18,6 +18,7 @@ import { Composer } from './Composer.tsx'
 import { GroupInfoPanel } from './GroupInfoPanel.tsx'
 import { MessageList } from './MessageList.tsx'
 import { ResyncNotice } from './ResyncNotice.tsx'
+import { StorageNotice } from './StorageNotice.tsx'
 import { SyncProblemNotice } from './SyncProblemNotice.tsx'
 
 /** Renders one conversation: its messages, the composer and, for groups, the info panel. */
@@ -83,6 +84,7 @@ export function ConversationView(props: { user: User; conversationId: Conversati
           )}
           <SyncProblemNotice problem={snapshot.problem} session={session} />
           <ResyncNotice resynchronization={snapshot.resynchronization} session={session} />
+          <StorageNotice storageFull={snapshot.storageFull} session={session} />
           <MessageList
             session={session}
             snapshot={snapshot}

@@ -28,6 +28,8 @@ export interface MessageContext {
   canModerate: boolean
   /** The document accepts writes now. */
   writable: boolean
+  /** Older history segments exist that are not shown. */
+  earlierHistory: boolean
   online: boolean
   onReply: (messageId: MessageId) => void
   onJump: (messageId: MessageId) => void
@@ -101,6 +103,7 @@ export const MessageItem = memo(function MessageItem(props: {
       className={classes.filter(Boolean).join(' ')}
       data-testid="message"
       data-message-id={message.id}
+      data-segment={view.segment}
       data-state={state}
       onClick={handleClick}
     >
@@ -147,6 +150,7 @@ export const MessageItem = memo(function MessageItem(props: {
             <ReplyQuote
               replyTo={message.replyTo}
               original={original}
+              earlier={context.earlierHistory}
               members={members}
               onJump={context.onJump}
             />

@@ -6,7 +6,9 @@ import { buildTimeline, readersByMessage } from '../messages/timeline.ts'
 import type { ConversationSession, ConversationSnapshot } from '../sync/conversation-session.ts'
 import type { MessageContext } from './MessageItem.tsx'
 import { MessageItem } from './MessageItem.tsx'
+import { HistoryEdge } from './HistoryEdge.tsx'
 import { SystemEventRow } from './SystemEventRow.tsx'
+import { useHistoryScroll } from './use-history-scroll.ts'
 import { useFirstUnread, useReadMarking } from './use-read-tracking.ts'
 
 // Distance in pixels from the bottom within which the list follows new messages.
@@ -16,7 +18,8 @@ const HIGHLIGHT_MS = 1_600
 
 /**
  * Renders the timeline of a conversation, kept scrolled to the newest message: messages,
- * system events and the "New messages" divider. Marks the newest message read while shown.
+ * system events and the "New messages" divider. Scrolling back loads older history segments.
+ * Marks the newest message read while shown.
  */
 export function MessageList(props: {
   session: ConversationSession
@@ -34,14 +37,22 @@ export function MessageList(props: {
   const following = useRef(true)
   const [activeId, setActiveId] = useState<MessageId | null>(null)
   const [highlightedId, setHighlightedId] = useState<MessageId | null>(null)
+  // A message to scroll to once an older segment holding it has rendered.
+  const [pendingJump, setPendingJump] = useState<MessageId | null>(null)
   const [unreadAbove, setUnreadAbove] = useState(false)
   const newest = snapshot.messages.at(-1)
   const firstUnread = useFirstUnread(snapshot, viewerId)
   const checkRead = useReadMarking(session, scroller, newest?.message.id, firstUnread !== undefined)
 
+  const { history } = snapshot
+  const earlierHistory = history.firstSegment > 0
   const timeline = useMemo(
-    () => buildTimeline(snapshot.messages, snapshot.systemEvents, firstUnread ?? undefined),
-    [snapshot.messages, snapshot.systemEvents, firstUnread],
+    () =>
+      buildTimeline(snapshot.messages, snapshot.systemEvents, firstUnread ?? undefined, {
+        earlier: earlierHistory,
+        synced: snapshot.synced,
+      }),
+    [snapshot.messages, snapshot.systemEvents, firstUnread, earlierHistory, snapshot.synced],
   )
   const readers = useMemo(
     () => readersByMessage(snapshot.messages, snapshot.readMarkers, viewerId),
@@ -53,12 +64,23 @@ export function MessageList(props: {
     return messages
   }, [snapshot.messages])
 
-  const jumpTo = useCallback((messageId: MessageId) => {
-    const element = findMessage(scroller.current, messageId)
-    if (!element) return
-    element.scrollIntoView({ block: 'center', behavior: 'smooth' })
-    setHighlightedId(messageId)
-  }, [])
+  // A reply's original that is not shown may sit in an older segment, which loads first.
+  const jumpTo = useCallback(
+    (messageId: MessageId) => {
+      const element = findMessage(scroller.current, messageId)
+      if (element) {
+        following.current = false
+        element.scrollIntoView({ block: 'center', behavior: 'smooth' })
+        setHighlightedId(messageId)
+        return
+      }
+      setPendingJump(messageId)
+      void session.findEarlier(messageId).then((found) => {
+        if (!found) setPendingJump((current) => (current === messageId ? null : current))
+      })
+    },
+    [session],
+  )
 
   useEffect(() => {
     if (!highlightedId) return
@@ -78,6 +100,7 @@ export function MessageList(props: {
       viewerId,
       canModerate,
       writable: snapshot.canSend,
+      earlierHistory,
       online,
       onReply,
       onJump: jumpTo,
@@ -90,6 +113,7 @@ export function MessageList(props: {
       viewerId,
       canModerate,
       snapshot.canSend,
+      earlierHistory,
       online,
       onReply,
       jumpTo,
@@ -97,13 +121,41 @@ export function MessageList(props: {
     ],
   )
 
-  // Follow new messages while the reader is at the bottom, and always after sending.
+  // Follow new messages while the reader is at the bottom, and always after sending. Only a
+  // new message counts. Other changes, such as a read marker, re-render the list during a
+  // smooth scroll away from the bottom that may still count as following.
+  const newestId = newest?.message.id
+  const ownNewest = newest?.message.authorId === viewerId
+  const messageCount = snapshot.messages.length
+  const followedId = useRef<MessageId | undefined>(undefined)
   useLayoutEffect(() => {
     const element = scroller.current
     if (!element) return
-    const ownNewest = newest?.message.authorId === viewerId
-    if (following.current || ownNewest) element.scrollTop = element.scrollHeight
-  }, [newest, viewerId])
+    // Older segments loading above change the count too, and must not count as sending.
+    const arrived = newestId !== followedId.current
+    followedId.current = newestId
+    if (arrived && ownNewest) following.current = true
+    if (following.current) element.scrollTop = element.scrollHeight
+  }, [newestId, ownNewest, messageCount])
+
+  const handleHistoryScroll = useHistoryScroll({
+    scroller,
+    session,
+    history,
+    following,
+    oldestMessageId: snapshot.messages[0]?.message.id,
+    // Segments loaded to find a reply's original stay until the list has scrolled to it.
+    paused: pendingJump !== null,
+  })
+
+  useLayoutEffect(() => {
+    const element = pendingJump && findMessage(scroller.current, pendingJump)
+    if (!element) return
+    following.current = false
+    element.scrollIntoView({ block: 'center' })
+    setHighlightedId(pendingJump)
+    setPendingJump(null)
+  }, [pendingJump, timeline])
 
   const updateUnreadAbove = useCallback(() => {
     const list = scroller.current
@@ -124,11 +176,16 @@ export function MessageList(props: {
     following.current = distance < FOLLOW_THRESHOLD_PX
     updateUnreadAbove()
     checkRead()
+    handleHistoryScroll()
   }
 
+  // A jump leaves the bottom at once. Until the first scroll event of a smooth scroll, the
+  // list would otherwise still follow, and any change would pull it back to the bottom.
   function jumpToUnread() {
     const divider = scroller.current?.querySelector('[data-testid="new-messages-divider"]')
-    divider?.scrollIntoView({ block: 'start', behavior: 'smooth' })
+    if (!divider) return
+    following.current = false
+    divider.scrollIntoView({ block: 'start', behavior: 'smooth' })
   }
 
   return (
@@ -145,6 +202,9 @@ export function MessageList(props: {
       )}
       <div
         className="messages"
+        data-testid="messages"
+        data-first-segment={history.firstSegment}
+        data-open-segment={history.openSegment}
         ref={scroller}
         onScroll={handleScroll}
         onClick={(event) => {
@@ -153,6 +213,7 @@ export function MessageList(props: {
         }}
       >
         {!snapshot.loaded && <p className="messages__empty">Loading messages…</p>}
+        {snapshot.loaded && snapshot.messages.length > 0 && <HistoryEdge history={history} />}
         {snapshot.loaded && snapshot.messages.length === 0 && !snapshot.problem && (
           <p className="messages__empty">No messages yet. Say hello!</p>
         )}

@@ -5,19 +5,21 @@ import { removedPlaceholder } from '../messages/removed-placeholder.ts'
 
 /**
  * Renders the quote of the message a reply answers, with its current text. Pressing it
- * scrolls to the original. `original` is undefined when this copy lacks that message.
+ * scrolls to the original. `original` is undefined when no segment shown contains that
+ * message. While older segments are not shown, the quote is then neutral, and pressing it
+ * loads them until the original is found.
  */
 export function ReplyQuote(props: {
   replyTo: MessageId
   original: ChatMessage | undefined
+  /** Older history segments exist that are not shown. */
+  earlier: boolean
   members: MemberDirectory
   onJump: (messageId: MessageId) => void
 }) {
-  const { replyTo, original, members, onJump } = props
+  const { replyTo, original, earlier, members, onJump } = props
   const author = original ? members.nameOf(original.authorId) : undefined
-  const text = original
-    ? (removedPlaceholder(original, members.nameOf) ?? original.text)
-    : 'Original message not available'
+  const reachable = original !== undefined || earlier
 
   return (
     <button
@@ -25,14 +27,23 @@ export function ReplyQuote(props: {
       className="reply-quote"
       data-testid="reply-quote"
       data-reply-to={replyTo}
-      disabled={!original}
-      title={original ? 'Show the original message' : undefined}
+      disabled={!reachable}
+      title={reachable ? 'Show the original message' : undefined}
       onClick={() => onJump(replyTo)}
     >
       {author && <span className="reply-quote__author">{author}</span>}
       <span className={`reply-quote__text${original?.text ? '' : ' reply-quote__text--removed'}`}>
-        {text}
+        {quoteText(original, earlier, members)}
       </span>
     </button>
   )
+}
+
+function quoteText(
+  original: ChatMessage | undefined,
+  earlier: boolean,
+  members: MemberDirectory,
+): string {
+  if (original) return removedPlaceholder(original, members.nameOf) ?? original.text
+  return earlier ? 'Earlier message' : 'Original message not available'
 }

@@ -8,27 +8,51 @@ export type TimelineItem =
   | { kind: 'event'; event: SystemEvent }
   | { kind: 'new-messages' }
 
+/** State of the history that the timeline does not show. */
+export interface TimelineHistory {
+  /** Older history segments exist that are not shown. */
+  earlier: boolean
+  /** The documents shown have synced with the server. */
+  synced: boolean
+}
+
+const FULL_HISTORY: TimelineHistory = { earlier: false, synced: true }
+
 /**
  * Interleaves system events with the messages: each event right after the message that was
  * newest when it happened, events with no message first. Events whose message this copy
  * lacks (not yet synced) come last. The "new messages" divider goes before firstUnreadId.
+ * While older segments are not shown, events that belong to them are left out: those with no
+ * message, and those whose message is missing once the shown documents have synced or a
+ * later event has its message here.
  */
 export function buildTimeline(
   messages: readonly MessageView[],
   events: readonly SystemEvent[],
   firstUnreadId: MessageId | undefined,
+  history: TimelineHistory = FULL_HISTORY,
 ): TimelineItem[] {
   const known = new Set(messages.map((view) => view.message.id))
+  const lastPlaced = events.findLastIndex(
+    (event) => event.afterMessageId !== null && known.has(event.afterMessageId),
+  )
   const eventsAfter = new Map<MessageId | null, SystemEvent[]>()
   const unplaced: SystemEvent[] = []
-  for (const event of events) {
+  events.forEach((event, index) => {
     const anchor = event.afterMessageId
-    if (anchor !== null && !known.has(anchor)) {
+    const missing = anchor !== null && !known.has(anchor)
+    if (
+      history.earlier &&
+      (anchor === null || (missing && (history.synced || index < lastPlaced)))
+    ) {
+      return
+    }
+    if (missing) {
       unplaced.push(event)
-      continue
+      return
     }
     eventsAfter.set(anchor, [...(eventsAfter.get(anchor) ?? []), event])
-  }
+  })
 
   const items: TimelineItem[] = []
   const pushEvents = (list: SystemEvent[] | undefined) => {

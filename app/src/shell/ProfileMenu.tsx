@@ -8,6 +8,7 @@ import { errorMessage } from '../api/error-message.ts'
 import { queryKeys } from '../api/queries.ts'
 import { storeUser } from '../auth/stored-user.ts'
 import { useConnectionState } from '../sync/hooks.ts'
+import { removeLocalData } from '../sync/local-data.ts'
 import { Avatar } from '../ui/Avatar.tsx'
 import { updateDisplayName } from './profile-api.ts'
 
@@ -53,7 +54,7 @@ export function ProfileMenu({ user }: { user: User }) {
         <div className="profile__panel" role="dialog" aria-label="Profile">
           <p className="profile__username">Signed in as @{user.username}</p>
           <DisplayNameForm user={user} />
-          <LogoutButton />
+          <LogoutButton user={user} />
         </div>
       )}
     </div>
@@ -118,15 +119,17 @@ function DisplayNameForm({ user }: { user: User }) {
   )
 }
 
-function LogoutButton() {
+function LogoutButton({ user }: { user: User }) {
   const queryClient = useQueryClient()
   const logout = useMutation({
     mutationFn: api.logout,
     onSuccess: () => {
       storeUser(null)
       queryClient.setQueryData(queryKeys.me, null)
-      // The next user of this device must not see this user's lists, but local documents stay.
+      // The next user of this device must not see this user's lists or documents. The open
+      // documents' IndexedDB connections close on the deletion's `versionchange`.
       queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== queryKeys.me[0] })
+      void removeLocalData(user.id)
     },
   })
 

@@ -18,8 +18,9 @@ export interface MessageView {
   state: MessageState
   /** Reason the server gave, for failed messages. */
   failure: CloseReason | undefined
+  /** History segment that contains the message (0: the live document). */
+  segment: number
 }
-
 /** Reason a conversation document is not syncing normally. */
 export type SyncProblem =
   | { kind: 'lost_access'; reason: CloseReason }
@@ -38,58 +39,117 @@ export interface Resynchronization {
 /** Reactions of every message: message id, then emoji, then the users who reacted. */
 export type ReactionIndex = ReadonlyMap<MessageId, ReadonlyMap<string, readonly UserId[]>>
 
-/** Render state of one conversation document. */
+/** Range of history segments a conversation shows, and what of it is loading. */
+export interface HistoryView {
+  /** Oldest segment shown; 0, the live document, is the start of the conversation. */
+  firstSegment: number
+  /** Segment that takes new messages. */
+  openSegment: number
+  /** The newest page is loaded, so that scrolling back may load older segments. */
+  ready: boolean
+  /** An older segment is being loaded. */
+  loadingOlder: boolean
+  /** Older segments are being loaded to find the original of a reply. */
+  searching: boolean
+}
+
+/** Render state of one conversation: its live document and the segments shown. */
 export interface ConversationSnapshot {
-  /** True once the local IndexedDB copy has been loaded. */
+  /** True once the local IndexedDB copies of the live document and open segment are loaded. */
   loaded: boolean
-  /** True once the document has synced with the server since it was loaded. */
+  /** True once the live document and open segment have synced with the server. */
   synced: boolean
+  /** Messages of the segments shown, in conversation order. */
   messages: readonly MessageView[]
   reactions: ReactionIndex
   readMarkers: ReadonlyMap<UserId, ReadMarker>
   systemEvents: readonly SystemEvent[]
+  history: HistoryView
   problem: SyncProblem | null
   resynchronization: Resynchronization | null
+  /** A write to this device's storage failed because its quota is used up. */
+  storageFull: boolean
   canSend: boolean
 }
 
-/** Session state that the snapshot combines with the document. */
-export interface SnapshotInput {
+/** Messages and reactions of one document, read for rendering. */
+export interface SegmentContent {
+  messages: readonly MessageView[]
+  reactions: ReactionIndex
+}
+
+/** A document and the state that the delivery state of its messages depends on. */
+export interface SegmentSource {
   doc: Y.Doc
+  segment: number
   userId: UserId
-  loaded: boolean
-  synced: boolean
-  problem: SyncProblem | null
-  resynchronization: Resynchronization | null
+  /** False until the local copy has loaded, and once the conversation is deleted. */
+  readable: boolean
   isPending: (id: MessageId) => boolean
   failureOf: (id: MessageId) => CloseReason | undefined
 }
 
-/** Reads the document and the session state into a snapshot for rendering. */
+/** Reads the messages and reactions of one document. */
+export function readSegmentContent(source: SegmentSource): SegmentContent {
+  if (!source.readable) return { messages: [], reactions: new Map() }
+  return {
+    messages: listMessages(source.doc).map((message) => viewOf(message, source)),
+    reactions: listReactions(source.doc),
+  }
+}
+
+/** Conversation state that the snapshot combines with the documents. */
+export interface SnapshotInput {
+  liveDoc: Y.Doc
+  /** Contents of the segments shown, oldest first. */
+  segments: readonly SegmentContent[]
+  loaded: boolean
+  synced: boolean
+  history: HistoryView
+  problem: SyncProblem | null
+  resynchronization: Resynchronization | null
+  storageFull: boolean
+  canSend: boolean
+}
+
+/** Combines the documents of a conversation and its session state into a snapshot. */
 export function buildSnapshot(input: SnapshotInput): ConversationSnapshot {
-  const { doc, loaded, problem } = input
-  const deleted = problem?.reason === 'conversation_deleted'
-  const readable = loaded && !deleted
-  const stopped = problem !== null && problem.kind !== 'retrying'
+  const { liveDoc, loaded, problem } = input
+  const readable = loaded && problem?.reason !== 'conversation_deleted'
 
   return {
     loaded,
     synced: input.synced,
-    messages: readable ? listMessages(doc).map((message) => viewOf(message, input)) : [],
-    reactions: readable ? listReactions(doc) : new Map(),
-    readMarkers: readable ? readMarkers(doc) : new Map(),
-    systemEvents: readable ? listSystemEvents(doc) : [],
+    messages: input.segments.flatMap((content) => content.messages),
+    reactions: mergeReactions(input.segments),
+    readMarkers: readable ? readMarkers(liveDoc) : new Map(),
+    systemEvents: readable ? listSystemEvents(liveDoc) : [],
+    history: input.history,
     problem,
     resynchronization: input.resynchronization,
-    canSend: loaded && !stopped,
+    storageFull: input.storageFull,
+    canSend: input.canSend,
   }
 }
 
-function viewOf(message: ChatMessage, input: SnapshotInput): MessageView {
-  if (message.authorId !== input.userId) return { message, state: 'other', failure: undefined }
+// Reactions sit in the document of their message, so the indexes of segments share no key.
+function mergeReactions(segments: readonly SegmentContent[]): ReactionIndex {
+  if (segments.length === 1) return segments[0]?.reactions ?? new Map()
+  const merged = new Map<MessageId, ReadonlyMap<string, readonly UserId[]>>()
+  for (const content of segments) {
+    for (const [messageId, byEmoji] of content.reactions) merged.set(messageId, byEmoji)
+  }
+  return merged
+}
 
-  const failure = input.failureOf(message.id)
-  if (failure) return { message, state: 'failed', failure }
-  const state = input.isPending(message.id) ? 'pending' : 'sent'
-  return { message, state, failure: undefined }
+function viewOf(message: ChatMessage, source: SegmentSource): MessageView {
+  const { segment } = source
+  if (message.authorId !== source.userId) {
+    return { message, state: 'other', failure: undefined, segment }
+  }
+
+  const failure = source.failureOf(message.id)
+  if (failure) return { message, state: 'failed', failure, segment }
+  const state = source.isPending(message.id) ? 'pending' : 'sent'
+  return { message, state, failure: undefined, segment }
 }

@@ -28,17 +28,21 @@ export interface OutgoingMessage {
 export type ReactionResult =
   { ok: true; added: boolean } | { ok: false; reason: 'not_found' | 'invalid_reaction' }
 
-/** Appends an own message. A reply target missing from the document is left out. */
+/**
+ * Appends an own message. A reply target that `knowsMessage` does not find is left out. By
+ * default it looks in this document only, but the original of a reply may sit in another
+ * history segment.
+ */
 export function writeMessage(
   doc: Y.Doc,
   userId: UserId,
   outgoing: OutgoingMessage,
+  knowsMessage: (id: MessageId) => boolean = (id) => findMessageEntry(doc, id) !== undefined,
 ): { ok: true; message: ChatMessage } | Extract<TextCheck, { ok: false }> {
   const check = checkMessageText(outgoing.text)
   if (!check.ok) return check
 
-  const replyTo =
-    outgoing.replyTo && findMessageEntry(doc, outgoing.replyTo) ? outgoing.replyTo : undefined
+  const replyTo = outgoing.replyTo && knowsMessage(outgoing.replyTo) ? outgoing.replyTo : undefined
   const message = sendMessage(doc, {
     authorId: userId,
     text: outgoing.text,
@@ -62,26 +66,41 @@ export function writeReaction(
   return { ok: true, added: toggleReaction(doc, { messageId, userId, emoji }) }
 }
 
+/** Position of a message in conversation order, or undefined when this copy lacks it. */
+export type MessageOrder = (messageId: MessageId) => number | undefined
+
+/** Returns the order of the messages of one document. */
+export function documentOrder(doc: Y.Doc): MessageOrder {
+  const positions = new Map<unknown, number>()
+  let index = 0
+  for (const entry of messagesOf(doc)) positions.set(entry.get('id'), index++)
+  return (messageId) => positions.get(messageId)
+}
+
 /**
- * Moves the user's read marker to a message when that message comes after the current one.
- * Returns whether it wrote. A marker that points to a message this copy lacks stays: another
- * device of the same user most likely read a newer message that has not arrived here yet.
+ * Moves the user's read marker, stored in `doc`, to a message when that message comes after
+ * the current one in `order`. Returns whether it wrote. A marker on a message that `order`
+ * lacks stays, because another device of the same user most likely read a newer message that
+ * has not arrived here yet. Pass `missingIsOlder` when every newer message is here, so that
+ * the missing one must be in an older history segment.
  */
-export function writeReadMarker(doc: Y.Doc, userId: UserId, messageId: MessageId): boolean {
+export function writeReadMarker(
+  doc: Y.Doc,
+  userId: UserId,
+  messageId: MessageId,
+  order: MessageOrder = documentOrder(doc),
+  missingIsOlder = false,
+): boolean {
   const current = readMarkers(doc).get(userId)?.messageId
   if (current === messageId) return false
 
-  let targetIndex = -1
-  let currentIndex = -1
-  let index = 0
-  for (const entry of messagesOf(doc)) {
-    const id: unknown = entry.get('id')
-    if (id === messageId) targetIndex = index
-    if (id === current) currentIndex = index
-    index++
+  const targetIndex = order(messageId)
+  if (targetIndex === undefined) return false
+  if (current !== undefined) {
+    const currentIndex = order(current)
+    if (currentIndex === undefined && !missingIsOlder) return false
+    if (currentIndex !== undefined && targetIndex <= currentIndex) return false
   }
-  if (targetIndex < 0) return false
-  if (current !== undefined && (currentIndex < 0 || targetIndex <= currentIndex)) return false
 
   setReadMarker(doc, { userId, messageId })
   return true

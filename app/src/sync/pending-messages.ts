@@ -1,4 +1,5 @@
 import type { MessageId, UserId } from '../../../shared/ids.ts'
+import { isQuotaExceeded } from './storage-errors.ts'
 
 /** Returns the localStorage key of a document's pending message ids. */
 export function pendingStorageKey(userId: UserId, documentName: string): string {
@@ -14,7 +15,10 @@ export function pendingStorageKey(userId: UserId, documentName: string): string 
 export class PendingMessages {
   private readonly ids: Set<MessageId>
 
-  constructor(private readonly storageKey: string) {
+  constructor(
+    private readonly storageKey: string,
+    private readonly onQuotaExceeded: () => void = () => {},
+  ) {
     this.ids = new Set(readIds(storageKey))
   }
 
@@ -43,9 +47,10 @@ export class PendingMessages {
     try {
       if (this.ids.size === 0) localStorage.removeItem(this.storageKey)
       else localStorage.setItem(this.storageKey, JSON.stringify([...this.ids]))
-    } catch {
+    } catch (error) {
       // NOTE: without localStorage (quota, private mode) pending ids live in memory only,
       // so a reload shows unsent messages as sent until the server has them.
+      if (isQuotaExceeded(error)) this.onQuotaExceeded()
     }
   }
 }

@@ -4,6 +4,7 @@ import { parseCloseReason } from '../../../shared/errors.ts'
 import type { ConversationId, UserId } from '../../../shared/ids.ts'
 import { ConnectionMonitor } from './connection-monitor.ts'
 import { ConversationSession } from './conversation-session.ts'
+import { LocalCopyBudget, localCopiesKey } from './local-copy-budget.ts'
 
 /** Conversations kept open after the user leaves them, so switching back is instant. */
 const KEEP_OPEN = 8
@@ -23,11 +24,13 @@ export function syncUrl(location: Location): string {
 
 /**
  * The signed-in user's connection to the sync server: one socket shared by every open
- * conversation, and the conversation sessions, the most recently used kept open.
+ * conversation, the conversation sessions, the most recently used kept open, and the budget
+ * of their history segments' local copies.
  */
 export class SyncClient {
   readonly socket: HocuspocusProviderWebsocket
   readonly connection: ConnectionMonitor
+  private readonly budget: LocalCopyBudget
   private readonly sessions = new Map<ConversationId, ConversationSession>()
   private readonly retained = new Map<ConversationId, number>()
 
@@ -35,6 +38,13 @@ export class SyncClient {
     this.socket = new HocuspocusProviderWebsocket({ url: syncUrl(window.location) })
     this.socket.on('close', this.handleSocketClose)
     this.connection = new ConnectionMonitor(this.socket)
+    this.budget = new LocalCopyBudget({
+      storageKey: localCopiesKey(options.userId),
+      // The list of copies is shared by the user's conversations, so every open one shows it.
+      onQuotaExceeded: () => {
+        for (const session of this.sessions.values()) session.reportStorageFull()
+      },
+    })
   }
 
   /** Returns the session of a conversation, opening it on first use. */
@@ -50,6 +60,7 @@ export class SyncClient {
       ...this.options,
       conversationId,
       socket: this.socket,
+      budget: this.budget,
     })
     this.sessions.set(conversationId, session)
     this.closeUnused()

@@ -26,19 +26,21 @@ export function readUnsentMessages(
 
 /**
  * Writes unsent messages again, as new messages with new ids, into a document just synced
- * from the server. A message whose old id the server already has was stored before the
- * rejection and is skipped. Returns the new ids and how many could not be written.
+ * from the server. A message whose old id `isStored` finds was stored before the rejection
+ * and is skipped. By default `isStored` looks in `doc`, but the rejected copy may have been
+ * another history segment. Returns the new ids and how many could not be written.
  */
 export function writeUnsentAgain(
   doc: Y.Doc,
   userId: UserId,
   unsent: readonly UnsentMessage[],
+  isStored: (id: MessageId) => boolean = (id) => findMessageEntry(doc, id) !== undefined,
 ): { written: MessageId[]; lost: number } {
   const written: MessageId[] = []
   let lost = 0
   for (const message of unsent) {
-    if (findMessageEntry(doc, message.id)) continue
-    const result = writeMessage(doc, userId, message)
+    if (isStored(message.id)) continue
+    const result = writeMessage(doc, userId, message, isStored)
     if (result.ok) written.push(result.message.id)
     else lost++
   }
