@@ -6,8 +6,8 @@ export default defineConfig({
     globalSetup: ['tests/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // A poll waits for a server or a browser that shares two cores with other test files;
-    // the default second is too short under that load.
+    // A poll waits for a server or a browser that shares two cores with other test files,
+    // so the default of one second is too short under that load.
     expect: { poll: { timeout: 10_000 } },
     // Two cores: more workers only make the servers under test compete for CPU.
     maxWorkers: 2,

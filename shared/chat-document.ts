@@ -16,8 +16,8 @@ export const SYSTEM_ROOT = 'system'
 /** Map root with moderation placeholders, keyed by message id. Only the server writes it. */
 export const MODERATION_ROOT = 'moderation'
 /**
- * Map root of the live document with the history segments. Key OPEN_SEGMENT_KEY holds the
- * number of the segment that takes new messages. Only the server writes it.
+ * Map root of the live document with the history segments. Its key OPEN_SEGMENT_KEY
+ * contains the number of the segment that takes new messages. Only the server writes it.
  */
 export const SEGMENTS_ROOT = 'segments'
 /** Key of SEGMENTS_ROOT with the number of the open segment. */

@@ -12,8 +12,8 @@ export function conversationDocumentName(id: ConversationId): string {
 }
 
 /**
- * Returns the name of the document that holds a conversation's messages of one segment:
- * the live document for segment 0, history segment document n for n of 1 and more.
+ * Returns the name of the document that contains one segment of a conversation's messages.
+ * Segment 0 is the live document, and segment n from 1 on is history segment document n.
  */
 export function segmentDocumentName(id: ConversationId, segment: number): string {
   if (!Number.isSafeInteger(segment) || segment < 0) {

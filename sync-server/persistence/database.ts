@@ -59,8 +59,8 @@ function openPostgres(
     },
   })
   // Without a listener, a connection reset by the server would end the process. The pool
-  // listens on idle connections only, so each connection gets a listener of its own for
-  // the time it is checked out; the pool replaces a failed connection on the next query.
+  // listens on idle connections only, so each connection also gets a listener of its own
+  // for the time a query uses it. The pool replaces a failed connection on the next query.
   pool.on('error', onConnectionError)
   pool.on('connect', (client) => client.on('error', onConnectionError))
   const url = new URL(databaseUrl)
