@@ -126,7 +126,6 @@ export class SyncEngine {
         }
         return Promise.resolve()
       },
-      afterLoadDocument: (data) => this.bindServerClient(data.documentName, data.document),
       afterUnloadDocument: (data) => {
         options.bindings.forget(data.documentName)
         this.compactor.schedule(data.documentName)
@@ -212,9 +211,15 @@ export class SyncEngine {
   }
 
   private async load(documentName: string, document: Y.Doc): Promise<void> {
-    let stored: Uint8Array | undefined
+    let parts: Uint8Array[]
     try {
-      stored = await this.options.documents.load(documentName)
+      // The server's client id is bound while the stored state is read, so that neither
+      // round trip waits for the other.
+      const [stored] = await Promise.all([
+        this.options.documents.loadParts(documentName),
+        this.bindServerClient(documentName, document),
+      ])
+      parts = stored
     } catch (error) {
       // Refusing here keeps the client from syncing into an empty document that would then
       // be stored over the real history.
@@ -224,8 +229,10 @@ export class SyncEngine {
       )
       throw new Refusal('server_restarting')
     }
-    if (stored) Y.applyUpdate(document, stored)
-    for (const update of this.updateLog.unstored(documentName)) Y.applyUpdate(document, update)
+    Y.transact(document, () => {
+      for (const part of parts) Y.applyUpdate(document, part)
+      for (const update of this.updateLog.unstored(documentName)) Y.applyUpdate(document, update)
+    })
   }
 
   private async beforeSync(

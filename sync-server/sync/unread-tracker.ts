@@ -147,10 +147,13 @@ export class UnreadTracker {
     let changedMessages = 0
 
     if (work.reconcile) {
+      // The count is read before the messages, so that a document just loaded is sent to
+      // its reader before the server reads every message of it.
+      const indexed = await index.count(this.conversationId, this.segment)
       const all = this.indexable(messagesOf(this.doc).toArray())
       // A document whose messages are all indexed needs no write. One written before the
       // index existed, or while a write failed, is indexed whole, with its read markers.
-      if ((await index.count(this.conversationId, this.segment)) !== all.length) {
+      if (indexed !== all.length) {
         changedMessages += await index.upsert(this.conversationId, this.segment, all)
         if (this.segment === 0) {
           for (const userId of this.doc.getMap(READS_ROOT).keys()) readers.add(userId)

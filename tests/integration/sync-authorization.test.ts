@@ -113,7 +113,7 @@ describe('sync authorization', () => {
       const stranger = await createApiUser(server.url, 'stranger')
       const token = await tokenOf({ ana, stranger })
       const store = server.server.services.documents
-      const load = vi.spyOn(store, 'load')
+      const load = vi.spyOn(store, 'loadParts')
 
       const client = open(token, name)
       sendMessage(client.doc, { authorId: stranger.user.id, text: 'written while refused' })
@@ -230,10 +230,10 @@ describe('sync authorization', () => {
   it('closes a member removed while the document loads', async () => {
     const { ana, ben, group, name } = await seededGroup()
     const store = server.server.services.documents
-    const originalLoad = store.load.bind(store)
+    const originalLoad = store.loadParts.bind(store)
     let releaseLoad = () => {}
     const loadGate = new Promise<void>((resolve) => (releaseLoad = resolve))
-    const load = vi.spyOn(store, 'load').mockImplementationOnce(async (documentName) => {
+    const load = vi.spyOn(store, 'loadParts').mockImplementationOnce(async (documentName) => {
       await loadGate
       return originalLoad(documentName)
     })

@@ -67,7 +67,7 @@ describe('a failed document load', () => {
     await waitFor(() => !hocuspocus.documents.has(name), 'the server to unload the document')
     const store = server.server.services.documents
     const stateBefore = await store.load(name)
-    vi.spyOn(store, 'load').mockRejectedValueOnce(new Error('connection to the database lost'))
+    vi.spyOn(store, 'loadParts').mockRejectedValueOnce(new Error('connection to the database lost'))
 
     const benDoc = new Y.Doc()
     sendMessage(benDoc, { authorId: ben.user.id, text: 'offline before the refusal' })
