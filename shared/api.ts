@@ -34,6 +34,11 @@ export interface Conversation {
   unreadCount: number
   /** Of the unread messages, those that mention the caller. */
   mentionCount: number
+  /**
+   * History segment that takes new messages. A client without a copy of the live document
+   * opens this segment together with it, instead of after reading the number from it.
+   */
+  openSegment: number
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,32}$/i

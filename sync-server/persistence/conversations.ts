@@ -364,5 +364,6 @@ function toConversation(
     lastMessage,
     unreadCount: counts?.unreadCount ?? 0,
     mentionCount: counts?.mentionCount ?? 0,
+    openSegment: row.open_segment,
   }
 }

@@ -223,6 +223,7 @@ describe('history segments', () => {
 
     expect(openSegment(anaDevice.live.doc)).toBe(2)
     expect(await storedOpenSegment(server, group.id)).toBe(2)
+    expect((await listed(ben, group.id)).openSegment).toBe(2)
     const stored = await storedSegments(server, group.id, 2)
     expect(stored.map(textsOf)).toEqual([
       ['one', 'two', 'three'],

@@ -23,6 +23,7 @@ function conversation(id: string, changes: Partial<ListedConversation> = {}): Li
     lastMessage: null,
     unreadCount: 0,
     mentionCount: 0,
+    openSegment: 0,
     ...changes,
   }
 }

@@ -141,6 +141,11 @@ export class ConversationSession {
     return this.history.loadOlder()
   }
 
+  /** Takes the open segment that the conversation list reported (see SegmentHistory). */
+  learnOpenSegment(open: number): void {
+    this.history.learnOpenSegment(open)
+  }
+
   /** Stops showing the oldest segment after it scrolled far out of view. */
   releaseOldest(): boolean {
     return this.history.releaseOldest()

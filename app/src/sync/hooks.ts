@@ -10,12 +10,22 @@ export function useConnectionState(): ConnectionState {
   return useSyncExternalStore(connection.subscribe, connection.getSnapshot)
 }
 
-/** Opens a conversation document while the component is mounted and returns its session. */
-export function useConversationSession(conversationId: ConversationId): ConversationSession {
+/**
+ * Opens a conversation document while the component is mounted and returns its session.
+ * `openSegment`, from the conversation list, lets a device without a local copy open the
+ * newest history segment without waiting for the live document.
+ */
+export function useConversationSession(
+  conversationId: ConversationId,
+  openSegment?: number,
+): ConversationSession {
   const client = useSyncClient()
   // session() only gets or creates the session, so calling it during render is idempotent.
   const session = client.session(conversationId)
   useEffect(() => client.retain(conversationId), [client, conversationId])
+  useEffect(() => {
+    if (openSegment !== undefined) session.learnOpenSegment(openSegment)
+  }, [session, openSegment])
   return session
 }
 

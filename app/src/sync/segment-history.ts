@@ -42,6 +42,8 @@ export class SegmentHistory {
   private cleanupScheduled = false
   private searching = false
   private destroyed = false
+  // Open segment that the conversation list reported, which can be ahead of the live document.
+  private listedOpen = 0
   private readonly units = new Map<number, DocumentSync>()
   private readonly waiters = new Set<() => void>()
 
@@ -103,7 +105,7 @@ export class SegmentHistory {
     if (this.destroyed || !live.isLoaded) return
     // The server only ever moves the open segment forward. A lower number comes from a live
     // document that was just dropped and has not synced again yet.
-    const open = Math.max(openSegment(live.document), this.range?.open ?? 0)
+    const open = Math.max(openSegment(live.document), this.range?.open ?? 0, this.listedOpen)
 
     if (!this.range) {
       this.range = { first: open, open }
@@ -116,6 +118,16 @@ export class SegmentHistory {
     this.ensureShownUnits()
     this.scheduleCleanup()
     for (const waiter of [...this.waiters]) waiter()
+  }
+
+  /**
+   * Takes the open segment from the conversation list, so that a device without a copy of the
+   * live document opens the open segment while the live document still syncs.
+   */
+  learnOpenSegment(open: number): void {
+    if (open <= this.listedOpen) return
+    this.listedOpen = open
+    this.update()
   }
 
   /** Starts loading the segment before the oldest one shown, or returns false if there is none. */
