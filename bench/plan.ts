@@ -101,7 +101,7 @@ export const QUICK_PLAN: Plan = {
   fixedRateSeconds: 0.5,
   idleConnections: 40,
   maxAccounts: 8,
-  // Three segments of the server's default size, so that opening also pages back once.
+  // Ten segments of the server's default size, so that opening also pages back.
   openSizes: [2500],
   openNewest: 50,
   openPagesBack: 2,
