@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import * as Y from 'yjs'
 import { messagesOf, openSegment, readMessage } from '../../shared/chat-document.ts'
@@ -6,17 +7,21 @@ import type { ConversationId } from '../../shared/ids.ts'
 import { LargeWebSocket } from './large-websocket.ts'
 import type { Figures } from './protocol.ts'
 
-/** Server address, conversation and token of a ConversationReader. */
+/** Server addresses, conversation and token of a ConversationReader. */
 export interface ConversationReaderSpec {
+  /** Sync socket URL. */
   url: string
+  /** Base URL of the HTTP API, such as http://127.0.0.1:3000/api. */
+  apiUrl: string
   conversationId: string
   token: string
 }
 
 /**
- * Opens a Parley conversation the way the app does: one socket, the live document first,
- * then the open segment, then older segments one at a time as a reader scrolls back. Each
- * document is synced from an empty Y.Doc, as on a device with no local state.
+ * Opens a Parley conversation the way the app does: one socket, the live document together
+ * with the open segment that the API reports, then older segments one at a time as a reader
+ * scrolls back. Each document is synced from an empty Y.Doc, as on a device with no local
+ * state.
  */
 export class ConversationReader {
   private readonly socket: HocuspocusProviderWebsocket
@@ -40,14 +45,27 @@ export class ConversationReader {
   async open(newest: number, timeoutMs: number): Promise<Figures> {
     const started = performance.now()
     const deadline = started + timeoutMs
+    // The app has the conversation from its list when it opens one; this client asks for it
+    // while the socket connects.
+    const listed = this.listedOpenSegment()
     void this.socket.connect()
-    const live = await this.sync(segmentDocumentName(this.id, 0), deadline)
+    const liveSynced = this.sync(segmentDocumentName(this.id, 0), deadline)
+    const listedOpen = await listed
+    const openSynced =
+      listedOpen > 0 ? this.sync(this.segmentName(listedOpen), deadline) : liveSynced
+    const live = await liveSynced
     const syncedMs = performance.now() - started
-    let segment = openSegment(live)
+    // The live document may name a newer segment than the list, if one opened meanwhile.
+    let segment = Math.max(openSegment(live), listedOpen)
     let decoded = 0
     let messages = 0
     for (;;) {
-      const doc = segment === 0 ? live : await this.sync(this.segmentName(segment), deadline)
+      const doc =
+        segment === 0
+          ? live
+          : segment === listedOpen
+            ? await openSynced
+            : await this.sync(this.segmentName(segment), deadline)
       messages += messagesOf(doc).length
       decoded += decodeNewest(doc, newest - decoded)
       if (decoded >= newest || segment === 0) break
@@ -88,6 +106,33 @@ export class ConversationReader {
 
   private get id(): ConversationId {
     return this.spec.conversationId as ConversationId
+  }
+
+  /**
+   * Reads the open segment from the conversation as the API returns it. node:http rather
+   * than fetch, whose first call in a process loads undici and costs the client about 20 ms.
+   */
+  private listedOpenSegment(): Promise<number> {
+    const url = `${this.spec.apiUrl}/conversations/${this.id}`
+    const headers = { authorization: `Bearer ${this.spec.token}` }
+    return new Promise((resolve, reject) => {
+      const request = http.get(url, { headers }, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () => {
+          if (response.statusCode !== 200) {
+            reject(new Error(`reading the conversation failed: ${response.statusCode}`))
+            return
+          }
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            conversation: { openSegment: number }
+          }
+          resolve(body.conversation.openSegment)
+        })
+        response.on('error', reject)
+      })
+      request.on('error', reject)
+    })
   }
 
   private segmentName(segment: number): string {

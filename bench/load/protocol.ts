@@ -34,6 +34,7 @@ export type LoadCommand =
       /** Opens a Parley conversation like the app and decodes its newest messages. */
       type: 'open'
       url: string
+      apiUrl: string
       conversationId: string
       token: string
       newest: number

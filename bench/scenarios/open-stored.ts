@@ -5,7 +5,7 @@ import { LoadGenerator } from '../load/load-generator-handle.ts'
 import type { Figures, LoadCommand } from '../load/protocol.ts'
 import { createGroup } from '../peers/parley-accounts.ts'
 import { ensureUsers } from '../peers/rooms.ts'
-import { type PeerState, startPeer } from '../peers/start-peer.ts'
+import { type PeerState, type ServerInstance, startPeer } from '../peers/start-peer.ts'
 import type { Plan } from '../plan.ts'
 import type { ScenarioContext } from './context.ts'
 import { runWorker } from './run-worker.ts'
@@ -76,10 +76,7 @@ export async function runOpenStored(
       try {
         const before = await inspector.heapAfterGc()
         const rssBefore = readRssBytes(instance.process.pid) ?? Number.NaN
-        const figures = await openOrTimeOut(
-          load,
-          openCommand(conversation, instance.syncUrl, ctx.plan),
-        )
+        const figures = await openOrTimeOut(load, openCommand(conversation, instance, ctx.plan))
         if (figures.timedOutAfterMs !== undefined) return figures
         const after = await inspector.heapAfterGc()
         const rssAfter = readRssBytes(instance.process.pid) ?? Number.NaN
@@ -122,12 +119,13 @@ export async function runOpenStored(
 /** Returns the command that opens a stored conversation with an empty client. */
 export function openCommand(
   conversation: StoredConversation,
-  syncUrl: string,
+  instance: ServerInstance,
   plan: Plan,
 ): Extract<LoadCommand, { type: 'open' }> {
   return {
     type: 'open',
-    url: syncUrl,
+    url: instance.syncUrl,
+    apiUrl: `${instance.httpUrl}/api`,
     conversationId: conversation.conversationId,
     token: conversation.reader.token,
     newest: plan.openNewest,

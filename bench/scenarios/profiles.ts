@@ -57,9 +57,10 @@ export async function runProfiles(
         'open-stored',
         async (peer, around) => {
           const load = LoadGenerator.start(LARGE_HEAP_MB)
-          const syncUrl = peer.instances[0]?.syncUrl ?? ''
+          const instance = peer.instances[0]
+          if (!instance) throw new Error('no server instance')
           try {
-            await around(() => openOrTimeOut(load, openCommand(opened, syncUrl, ctx.plan)))
+            await around(() => openOrTimeOut(load, openCommand(opened, instance, ctx.plan)))
           } finally {
             await load.close()
           }
