@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { listMessages, readMarkers, sendMessage } from '../../shared/chat-document.ts'
+import {
+  listMessages,
+  OPEN_SEGMENT_KEY,
+  readMarkers,
+  SEGMENTS_ROOT,
+  sendMessage,
+} from '../../shared/chat-document.ts'
 import type { MessageId, UserId } from '../../shared/ids.ts'
 import {
   anchoredScrollTop,
@@ -16,6 +22,7 @@ import type { DocumentSync } from '../../app/src/sync/document-sync.ts'
 import type { LocalCopy } from '../../app/src/sync/local-copy-budget.ts'
 import { chooseEvictions, LocalCopyBudget } from '../../app/src/sync/local-copy-budget.ts'
 import { MessageRecovery } from '../../app/src/sync/message-recovery.ts'
+import { SegmentHistory } from '../../app/src/sync/segment-history.ts'
 import {
   firstShownSegment,
   PAGE_MESSAGES,
@@ -391,5 +398,71 @@ describe('MessageRecovery', () => {
     open.unit.isSyncedNow = true
     closed.unit.syncProblem = { kind: 'rejected', reason: 'invalid_update' }
     expect(recovery.flush(targets)?.resent).toBe(1)
+  })
+})
+
+describe('SegmentHistory', () => {
+  beforeEach(() => {
+    vi.stubGlobal('localStorage', new MemoryStorage())
+  })
+
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  /** The parts of a DocumentSync that SegmentHistory reads, over a real Y.Doc. */
+  function unit(segment: number, doc = new Y.Doc()): DocumentSync {
+    const fields = {
+      documentName: `conv:history${segment}`,
+      segment,
+      document: doc,
+      isLoaded: true,
+      hasSynced: false,
+      syncProblem: null,
+      hasUnsyncedWork: false,
+      messageCount: () => listMessages(doc).length,
+      hasMessage: () => false,
+      encodedSize: () => Y.encodeStateAsUpdate(doc).length,
+      destroy: () => doc.destroy(),
+    }
+    return fields as unknown as DocumentSync
+  }
+
+  function history(live: DocumentSync) {
+    const created: number[] = []
+    const segments = new SegmentHistory({
+      live,
+      budget: new LocalCopyBudget({ storageKey: 'copies', onQuotaExceeded: () => {} }),
+      unsynced: new UnsyncedSegments('unsynced'),
+      createUnit: (segment) => {
+        created.push(segment)
+        return unit(segment)
+      },
+      onChange: () => {},
+    })
+    return { segments, created }
+  }
+
+  it('opens the listed open segment at once', () => {
+    const { segments, created } = history(unit(0))
+    segments.update()
+    expect(segments.view().openSegment).toBe(0)
+
+    segments.learnOpenSegment(4)
+    expect(segments.view().openSegment).toBe(4)
+    expect(created).toEqual([4])
+    segments.destroy()
+  })
+
+  it('keeps a newer segment from the live document', () => {
+    const liveDoc = new Y.Doc()
+    liveDoc.getMap(SEGMENTS_ROOT).set(OPEN_SEGMENT_KEY, 5)
+    const { segments, created } = history(unit(0, liveDoc))
+    segments.update()
+
+    segments.learnOpenSegment(3)
+    expect(segments.view().openSegment).toBe(5)
+    expect(created).toEqual([5])
+    segments.destroy()
   })
 })
