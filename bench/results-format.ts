@@ -53,3 +53,6 @@ export interface RunResults {
   /** Harness errors: a run with any is not trustworthy and exits non-zero. */
   errors: string[]
 }
+
+/** Prefix of the persistence figures of WAL bytes per message written for one relation. */
+export const WAL_RELATION_PREFIX = 'walBytesPerMessageIn:'

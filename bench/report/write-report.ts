@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_SEGMENT_MESSAGES } from '../../shared/chat-document.ts'
 import type { PeerId } from '../peers/peer-definitions.ts'
-import type { RunResults } from '../results-format.ts'
+import { type RunResults, WAL_RELATION_PREFIX } from '../results-format.ts'
 import { aggregate, formatAggregate, formatNumber } from './aggregate.ts'
 import { evaluateGoals } from './goals.ts'
 import { renderFanOutCharts } from './fan-out-charts.ts'
@@ -239,6 +239,36 @@ function persistenceSection(results: RunResults): string[] {
     `| time to durable p50 / p95 ms | ${formatAggregate(figure('durableP50Ms'))} / ${formatAggregate(figure('durableP95Ms'))} |`,
     `| server µs per delivery | ${formatAggregate(figure('serverCpuUsPerDelivery'))} |`,
     `| Postgres µs per delivery | ${formatAggregate(figure('postgresCpuUsPerDelivery'))} |`,
+    '',
+    ...walByRelationTable(results, figure),
+  ]
+}
+
+/**
+ * Lists the WAL per message by relation, largest first, as pg_walinspect attributed it in
+ * bench/lib/postgres.ts.
+ */
+function walByRelationTable(
+  results: RunResults,
+  figure: (name: string) => ReturnType<typeof aggregate>,
+): string[] {
+  const names = new Set(
+    results.samples
+      .filter((sample) => sample.scenario === 'persistence')
+      .flatMap((sample) => Object.keys(sample.figures))
+      .filter((name) => name.startsWith(WAL_RELATION_PREFIX)),
+  )
+  if (names.size === 0) return []
+  const rows = [...names]
+    .map((name) => ({ relation: name.slice(WAL_RELATION_PREFIX.length), value: figure(name) }))
+    .sort((a, b) => (b.value?.median ?? 0) - (a.value?.median ?? 0))
+  return [
+    'WAL per message by relation, from pg_walinspect over the same window. A table counts with its indexes and TOAST data; a record counts whole for the relation of its first block, full-page images included.',
+    '',
+    '| relation | WAL bytes per message |',
+    '| --- | ---: |',
+    ...rows.map(({ relation, value }) => `| ${relation} | ${formatAggregate(value)} |`),
+    `| of all rows: full-page images | ${formatAggregate(figure('walFullPageImageBytesPerMessage'))} |`,
     '',
   ]
 }

@@ -3,6 +3,7 @@ import { sleep } from '../lib/child-process.ts'
 import { LoadGenerator } from '../load/load-generator-handle.ts'
 import { prepareRoom } from '../peers/rooms.ts'
 import type { RunningPeer } from '../peers/start-peer.ts'
+import { WAL_RELATION_PREFIX } from '../results-format.ts'
 import type { ScenarioContext } from './context.ts'
 import { CpuWindow } from './cpu-window.ts'
 import { withCpu } from './live-traffic.ts'
@@ -62,11 +63,21 @@ export async function runPersistence(ctx: ScenarioContext, peer: RunningPeer): P
       await sleep(plan.persistenceSettleMs)
       const seconds = (performance.now() - started) / 1000
       const cpu = await window.finish()
-      const walBytes = await ctx.admin.walBytesBetween(walBefore, await ctx.admin.walPosition())
+      const walAfter = await ctx.admin.walPosition()
+      const walBytes = await ctx.admin.walBytesBetween(walBefore, walAfter)
+      const wal = await ctx.admin.walByRelation(walBefore, walAfter, database)
       const stored = (await storedBytes(db, room.documentName)) - storedBefore
       const messages = figures.messages ?? Number.NaN
+      const walByRelation = Object.fromEntries(
+        [...wal.bytes].map(([relation, bytes]) => [
+          `${WAL_RELATION_PREFIX}${relation}`,
+          bytes / messages,
+        ]),
+      )
       return {
         ...withCpu(figures, cpu),
+        ...walByRelation,
+        walFullPageImageBytesPerMessage: wal.fullPageImageBytes / messages,
         storedBytesPerMessage: stored / messages,
         walBytesPerMessage: walBytes / messages,
         backgroundWalBytesPerMessage: (backgroundWalPerSecond * seconds) / messages,
