@@ -208,6 +208,39 @@ describe('validateUpdate', () => {
       expect(again).toEqual({ ok: true, novel: undefined })
     })
 
+    it('a new update, as equivalent novel bytes', async () => {
+      const { check, device, server } = await conversation()
+      const update = changeOf(device(), (doc) =>
+        sendMessage(doc, { authorId: ALICE, text: 'stored as sent' }),
+      )
+
+      const result = await check(update, ALICE)
+      const fromUpdate = replicaOf(server, nextClientId())
+      Y.applyUpdate(fromUpdate, update)
+      const fromNovel = replicaOf(server, nextClientId())
+      if (result.ok && result.novel) Y.applyUpdate(fromNovel, result.novel)
+
+      expect(result.ok).toBe(true)
+      expect(Y.encodeStateVector(fromNovel)).toEqual(Y.encodeStateVector(fromUpdate))
+      expect(messagesOf(fromNovel).toJSON()).toEqual(messagesOf(fromUpdate).toJSON())
+    })
+
+    it('a partly known update, as its unknown part', async () => {
+      const { check, server, aliceMessage } = await conversation()
+      const { alice } = await aliceMessage('known')
+      const knownClock = Y.getState(server.store, alice.clientID)
+      sendMessage(alice, { authorId: ALICE, text: 'unknown' })
+
+      const result = await check(Y.encodeStateAsUpdate(alice), ALICE)
+      const novel = result.ok ? result.novel : undefined
+      const structs = novel ? Y.decodeUpdate(novel).structs : []
+      if (novel) Y.applyUpdate(server, novel)
+
+      expect(novel).toBeInstanceOf(Uint8Array)
+      expect(Math.min(...structs.map((struct) => struct.id.clock))).toBe(knownClock)
+      expect(messagesOf(server).map((entry) => entry.get('text'))).toEqual(['known', 'unknown'])
+    })
+
     it('a sync step 2 that repeats deletions made by others', async () => {
       const { write, check, device, pull, aliceMessage } = await conversation()
       const { alice, id } = await aliceMessage()

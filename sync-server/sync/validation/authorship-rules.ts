@@ -1,4 +1,3 @@
-import type * as Y from 'yjs'
 import {
   IMMUTABLE_MESSAGE_KEYS,
   MAX_MENTIONS,
@@ -17,6 +16,12 @@ import type { ItemInfo, StructIndex } from './struct-index.ts'
 /** Why an update was rejected; logged and counted, never sent to the client. */
 export type Violation = { rule: string; detail?: string }
 
+/** Owners of Yjs client ids during the check of one update. */
+export interface Owners {
+  /** Returns the owner of a client id, or undefined when it has none. */
+  ownerOf(client: number): string | undefined
+}
+
 /** Keys every message must have, set when it is created. */
 export const REQUIRED_KEYS: readonly MessageKey[] = ['id', 'authorId', 'text', 'createdAt']
 
@@ -27,17 +32,14 @@ export const REQUIRED_KEYS: readonly MessageKey[] = ['id', 'authorId', 'text', '
  * own user id.
  */
 export function checkNewItem(
-  item: Y.Item,
+  info: ItemInfo,
   index: StructIndex,
   writer: string,
-  ownerOf: (client: number) => string | undefined,
+  owners: Owners,
   clientRoots: readonly string[],
 ): Violation | undefined {
-  const info = index.describeNew(item)
-  if (!info) return { rule: 'parent_unknown' }
-
   if (info.parent.kind === 'item') {
-    return checkMessageField(info, index, writer, ownerOf)
+    return checkMessageField(info, index, writer, owners)
   }
   if (!clientRoots.includes(info.parent.name)) {
     return { rule: 'root_not_writable', detail: info.parent.name }
@@ -87,7 +89,7 @@ function checkMessageField(
   info: ItemInfo,
   index: StructIndex,
   writer: string,
-  ownerOf: (client: number) => string | undefined,
+  owners: Owners,
 ): Violation | undefined {
   if (info.parent.kind !== 'item') return undefined
   const container = index.describe(info.parent.id)
@@ -95,7 +97,7 @@ function checkMessageField(
   if (container.parent.kind !== 'root' || container.parent.name !== MESSAGES_ROOT) {
     return { rule: 'nested_type' }
   }
-  if (ownerOf(container.id.client) !== writer) return { rule: 'message_of_other_user' }
+  if (owners.ownerOf(container.id.client) !== writer) return { rule: 'message_of_other_user' }
 
   const key = info.parent.key
   // A message an admin removed stays removed: its author may still mark it deleted or keep
@@ -133,9 +135,7 @@ function checkFieldValue(
     case 'string':
       if (typeof value !== 'string') return invalid
       if (field === 'authorId' && value !== writer) return { rule: 'message_author' }
-      if (field === 'text' && utf8Length(value) > MAX_MESSAGE_BYTES) {
-        return { rule: 'message_text_too_large' }
-      }
+      if (field === 'text' && exceedsMessageBytes(value)) return { rule: 'message_text_too_large' }
       if (field !== 'text' && value.length > 64) return invalid
       return undefined
     case 'number':
@@ -148,6 +148,11 @@ function checkFieldValue(
         ? undefined
         : invalid
   }
+}
+
+function exceedsMessageBytes(text: string): boolean {
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8, so a short text needs no encoding.
+  return text.length * 3 > MAX_MESSAGE_BYTES && utf8Length(text) > MAX_MESSAGE_BYTES
 }
 
 function isSingle(values: unknown[] | undefined, test: (value: unknown) => boolean): boolean {

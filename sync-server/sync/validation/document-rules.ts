@@ -35,8 +35,14 @@ export function documentRules(
  * document counts as the open segment, so new messages pass as they did before segments.
  */
 export function unsegmentedRules(documentName: string): DocumentRules {
-  const rules = documentRules(documentName, () => Promise.resolve(0))
-  return { ...rules, openSegment: () => Promise.resolve(rules.segment) }
+  const rules = documentRules(documentName, openFirstSegment)
+  if (rules.segment === 0) return rules
+  const open = Promise.resolve(rules.segment)
+  return { ...rules, openSegment: () => open }
+}
+
+function openFirstSegment(): Promise<number> {
+  return Promise.resolve(0)
 }
 
 /**

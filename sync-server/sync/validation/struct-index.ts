@@ -29,7 +29,10 @@ export interface ItemInfo {
  */
 export class StructIndex {
   private readonly newItems = new Map<number, Y.Item[]>()
+  private readonly items: Y.Item[] = []
   private readonly resolved = new Map<Y.Item, ParentRef | null>()
+  /** Descriptions of new items, kept because each field of a new message looks up its container. */
+  private readonly described = new Map<Y.Item, ItemInfo | undefined>()
 
   constructor(
     private readonly doc: Y.Doc,
@@ -37,10 +40,11 @@ export class StructIndex {
   ) {
     for (const struct of structs) {
       if (!(struct instanceof Y.Item)) continue
-      const list = this.newItems.get(struct.id.client) ?? []
-      list.push(struct)
-      this.newItems.set(struct.id.client, list)
+      const list = this.newItems.get(struct.id.client)
+      if (list) list.push(struct)
+      else this.newItems.set(struct.id.client, [struct])
     }
+    for (const list of this.newItems.values()) this.items.push(...list)
   }
 
   /** Returns whether the document has a moderation placeholder for a message id. */
@@ -48,24 +52,28 @@ export class StructIndex {
     return this.doc.getMap(MODERATION_ROOT).has(messageId)
   }
 
-  /** Returns the items of the update. */
-  *updateItems(): Generator<Y.Item> {
-    for (const list of this.newItems.values()) yield* list
+  /** Returns the items of the update, grouped by client in clock order. */
+  updateItems(): readonly Y.Item[] {
+    return this.items
   }
 
   /** Describes a new item of the update; undefined when its parent cannot be found. */
   describeNew(item: Y.Item): ItemInfo | undefined {
+    if (this.described.has(item)) return this.described.get(item)
     const parent = this.parentOfNew(item)
-    if (!parent) return undefined
-    return {
-      id: item.id,
-      length: item.length,
-      parent,
-      isMap: item.content instanceof Y.ContentType && item.content.type instanceof Y.Map,
-      values: item.content instanceof Y.ContentAny ? item.content.arr : undefined,
-      deleted: item.content instanceof Y.ContentDeleted,
-      isNew: true,
-    }
+    const info: ItemInfo | undefined = parent
+      ? {
+          id: item.id,
+          length: item.length,
+          parent,
+          isMap: item.content instanceof Y.ContentType && item.content.type instanceof Y.Map,
+          values: item.content instanceof Y.ContentAny ? item.content.arr : undefined,
+          deleted: item.content instanceof Y.ContentDeleted,
+          isNew: true,
+        }
+      : undefined
+    this.described.set(item, info)
+    return info
   }
 
   /** Describes the item that contains an id, in the update or the document. */
@@ -117,6 +125,9 @@ export class StructIndex {
    * which Yjs can never integrate, resolves to null.
    */
   private parentOfNew(item: Y.Item): ParentRef | null {
+    // Most items, such as every value set in a map, name their parent, so they need no walk.
+    const explicit = explicitParent(item)
+    if (explicit) return explicit
     const chain: Y.Item[] = []
     const visited = new Set<Y.Item>()
     let current: Y.Item | undefined = item
@@ -130,12 +141,9 @@ export class StructIndex {
       if (visited.has(current)) break
       visited.add(current)
       chain.push(current)
-      if (typeof current.parent === 'string') {
-        result = { kind: 'root', name: current.parent, key: current.parentSub }
-        break
-      }
-      if (current.parent instanceof Y.ID) {
-        result = { kind: 'item', id: current.parent, key: current.parentSub }
+      const parent = explicitParent(current)
+      if (parent) {
+        result = parent
         break
       }
       const neighbour: Y.ID | null = current.origin ?? current.rightOrigin
@@ -150,7 +158,8 @@ export class StructIndex {
     return result
   }
 
-  private findNew(id: Y.ID): Y.Item | undefined {
+  /** Returns the item of the update that contains an id. */
+  findNew(id: Y.ID): Y.Item | undefined {
     const list = this.newItems.get(id.client)
     if (!list) return undefined
     let low = 0
@@ -171,6 +180,18 @@ export class StructIndex {
     const struct = Y.getItem(this.doc.store, id)
     return struct instanceof Y.Item ? struct : undefined
   }
+}
+
+/**
+ * Returns the parent that an update names for an item. Updates omit it when the item has an
+ * origin.
+ */
+function explicitParent(item: Y.Item): ParentRef | undefined {
+  if (typeof item.parent === 'string') {
+    return { kind: 'root', name: item.parent, key: item.parentSub }
+  }
+  if (item.parent instanceof Y.ID) return { kind: 'item', id: item.parent, key: item.parentSub }
+  return undefined
 }
 
 function parentOfStored(item: Y.Item): ParentRef | null {

@@ -1,8 +1,8 @@
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import { USER_DOCUMENT_ROOTS, isUserDocumentValue } from '../../../shared/user-document.ts'
 import type { Violation } from './authorship-rules.ts'
+import { decodeNovelUpdate } from './novel-update.ts'
 import { StructIndex } from './struct-index.ts'
-import { repeatsClientSection } from './validate-update.ts'
 
 /** Outcome of checking an update to a user's private document. */
 export type UserDocumentResult =
@@ -14,16 +14,9 @@ export type UserDocumentResult =
  * check, because every item of the document is the owner's.
  */
 export function validateUserDocumentUpdate(doc: Y.Doc, update: Uint8Array): UserDocumentResult {
-  let diff: Uint8Array
-  let decoded: ReturnType<typeof Y.decodeUpdate>
-  try {
-    // Yjs applies only the last section of a client, so one listed twice could hide content.
-    if (repeatsClientSection(update)) return { ok: false, violation: { rule: 'client_repeated' } }
-    diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
-    decoded = Y.decodeUpdate(diff)
-  } catch {
-    return { ok: false, violation: { rule: 'undecodable' } }
-  }
+  const novelUpdate = decodeNovelUpdate(doc, update)
+  if ('rule' in novelUpdate) return { ok: false, violation: novelUpdate }
+  const { decoded } = novelUpdate
 
   const index = new StructIndex(doc, decoded.structs)
   for (const item of index.updateItems()) {
@@ -40,5 +33,5 @@ export function validateUserDocumentUpdate(doc: Y.Doc, update: Uint8Array): User
     }
   }
   const changes = decoded.structs.length > 0 || decoded.ds.clients.size > 0
-  return { ok: true, novel: changes ? diff : undefined }
+  return { ok: true, novel: changes ? novelUpdate.bytes : undefined }
 }

@@ -4,9 +4,17 @@ import {
   MESSAGES_ROOT,
   type MessageKey,
 } from '../../../shared/chat-document.ts'
-import { type Violation, REQUIRED_KEYS, checkNewItem, checkNewMessage } from './authorship-rules.ts'
+import {
+  type Owners,
+  type Violation,
+  REQUIRED_KEYS,
+  checkNewItem,
+  checkNewMessage,
+} from './authorship-rules.ts'
 import { type ClientBindingStore, SERVER_OWNER } from './client-bindings.ts'
 import { checkSegment, type DocumentRules, unsegmentedRules } from './document-rules.ts'
+import { type DecodedUpdate, decodeNovelUpdate } from './novel-update.ts'
+import { OwnerLookup, findHeldByOthers, findUnbound } from './owner-lookup.ts'
 import { type ItemInfo, StructIndex } from './struct-index.ts'
 
 /** Outcome of checking a client's update before it is applied. */
@@ -34,20 +42,11 @@ export async function validateUpdate(
   bindings: ClientBindingStore,
   rules: DocumentRules = unsegmentedRules(documentName),
 ): Promise<ValidationResult> {
-  let decoded: ReturnType<typeof Y.decodeUpdate>
-  let diff: Uint8Array
-  try {
-    if (repeatsClientSection(update)) return reject('invalid_update', { rule: 'client_repeated' })
-    diff = Y.diffUpdate(update, Y.encodeStateVector(doc))
-    decoded = Y.decodeUpdate(diff)
-  } catch {
-    return reject('invalid_update', { rule: 'undecodable' })
-  }
+  const novelUpdate = decodeNovelUpdate(doc, update)
+  if ('rule' in novelUpdate) return reject('invalid_update', novelUpdate)
+  const { decoded } = novelUpdate
 
-  const clients = new Set<number>()
-  for (const struct of decoded.structs) {
-    if (!(struct instanceof Y.Skip)) clients.add(struct.id.client)
-  }
+  const clients = clientsOf(decoded)
   let owners: Map<number, string>
   try {
     owners = await bindings.owners(documentName)
@@ -55,31 +54,28 @@ export async function validateUpdate(
     // instance after this one cached the bindings, or wrote before bindings existed (or was
     // stored directly). Reading the bindings again separates the two. An id of the second
     // kind is rejected, since binding it would make its items the writer's.
-    const hasUnboundItems = (client: number) =>
-      !owners.has(client) && Y.getState(doc.store, client) > 0
-    if ([...clients].some(hasUnboundItems)) owners = await reloadOwners(bindings, documentName)
-    const unbound = [...clients].find(hasUnboundItems)
+    let unbound = findUnbound(doc, clients, owners)
+    if (unbound !== undefined) {
+      owners = await reloadOwners(bindings, documentName)
+      unbound = findUnbound(doc, clients, owners)
+    }
     if (unbound !== undefined) {
       return reject('client_id_taken', { rule: 'client_id_unbound', detail: String(unbound) })
     }
   } catch (error) {
     throw new Error('failed to read client id bindings', { cause: error })
   }
-  const held = [...clients].find((client) => owners.has(client) && owners.get(client) !== writer)
+  const held = findHeldByOthers(clients, owners, writer)
   if (held !== undefined) {
     return reject('client_id_taken', { rule: 'client_id_taken', detail: String(held) })
   }
 
   // New client ids count as the writer's while the update is checked, and are bound only
   // once it passes, so that a rejected update cannot claim ids that others will use.
-  const fresh = [...clients].filter((client) => !owners.has(client))
-  const withFresh = (known: Map<number, string>) => {
-    const result = new Map(known)
-    for (const client of fresh) if (!result.has(client)) result.set(client, writer)
-    return result
-  }
+  const fresh = new Set<number>()
+  for (const client of clients) if (!owners.has(client)) fresh.add(client)
   const context = { doc, decoded, writer, clientRoots: rules.clientRoots }
-  let checked = checkUpdate(context, withFresh(owners))
+  let checked = checkUpdate(context, new OwnerLookup(doc, owners, fresh, writer))
   if (checked.missedOwner) {
     // The items of a client id bound on another instance reached this one through Redis after
     // it cached the bindings, so the bindings are read again once before judging the update.
@@ -88,12 +84,11 @@ export async function validateUpdate(
     } catch (error) {
       throw new Error('failed to read client id bindings', { cause: error })
     }
-    checked = checkUpdate(context, withFresh(owners))
+    checked = checkUpdate(context, new OwnerLookup(doc, owners, fresh, writer))
   }
   if ('rule' in checked.result) return reject('invalid_update', checked.result)
 
-  const changes =
-    decoded.structs.some((struct) => !(struct instanceof Y.Skip)) || checked.result.novel
+  const changes = clients.size > 0 || checked.result.novel
   if (changes) {
     let segmentViolation: Violation | undefined
     try {
@@ -104,10 +99,10 @@ export async function validateUpdate(
     if (segmentViolation) return reject('invalid_update', segmentViolation)
   }
 
-  if (fresh.length > 0) {
+  if (fresh.size > 0) {
     let taken: number[]
     try {
-      taken = await bindings.bind(documentName, fresh, writer)
+      taken = await bindings.bind(documentName, [...fresh], writer)
     } catch (error) {
       throw new Error('failed to bind client ids', { cause: error })
     }
@@ -116,38 +111,47 @@ export async function validateUpdate(
     }
   }
 
-  return { ok: true, novel: changes ? diff : undefined }
+  return { ok: true, novel: changes ? novelUpdate.bytes : undefined }
+}
+
+/** Returns the client ids of an update's structs, except skips. */
+function clientsOf(decoded: DecodedUpdate): Set<number> {
+  const clients = new Set<number>()
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Skip)) clients.add(struct.id.client)
+  }
+  return clients
 }
 
 interface CheckContext {
   doc: Y.Doc
-  decoded: ReturnType<typeof Y.decodeUpdate>
+  decoded: DecodedUpdate
   writer: string
   clientRoots: readonly string[]
 }
 
 /**
  * Checks the items and deletions of an update against one view of the bindings. Reports
- * whether an owner was missing for a client id that has items in the document, which a newer
- * view of the bindings may know, and whether the update creates messages.
+ * whether an owner was missing for a client id that has items in the document, and whether
+ * the update creates messages.
  */
 function checkUpdate(
   context: CheckContext,
-  owners: Map<number, string>,
+  owners: OwnerLookup,
 ): { result: Violation | { novel: boolean }; missedOwner: boolean; createsMessages: boolean } {
   const { doc, decoded, writer, clientRoots } = context
-  let missedOwner = false
-  const ownerOf = (client: number) => {
-    const owner = owners.get(client)
-    if (owner === undefined && Y.getState(doc.store, client) > 0) missedOwner = true
-    return owner
-  }
   const deletedByUpdate = new DeletedRanges(decoded.ds)
   const index = new StructIndex(doc, decoded.structs)
-  const items = checkItems(index, writer, ownerOf, deletedByUpdate, clientRoots)
-  if ('rule' in items) return { result: items, missedOwner, createsMessages: false }
-  const deletes = checkDeletes(decoded.ds, index, writer, ownerOf, items.writes)
-  return { result: deletes, missedOwner, createsMessages: items.createsMessages }
+  const items = checkItems(index, writer, owners, deletedByUpdate, clientRoots)
+  if ('rule' in items) {
+    return { result: items, missedOwner: owners.missedOwner, createsMessages: false }
+  }
+  const deletes = checkDeletes(decoded.ds, index, writer, owners, items.writes)
+  return {
+    result: deletes,
+    missedOwner: owners.missedOwner,
+    createsMessages: items.createsMessages,
+  }
 }
 
 async function reloadOwners(
@@ -166,40 +170,53 @@ async function reloadOwners(
 function checkItems(
   index: StructIndex,
   writer: string,
-  ownerOf: (client: number) => string | undefined,
+  owners: Owners,
   deletedByUpdate: DeletedRanges,
   clientRoots: readonly string[],
-): Violation | { writes: Set<string>; createsMessages: boolean } {
-  const newMessages = new Map<Y.Item, Map<string, ItemInfo>>()
-  const fieldsByContainer = new Map<string, Map<string, ItemInfo>>()
-  const writes = new Set<string>()
+): Violation | { writes: WrittenKeys; createsMessages: boolean } {
+  const newMessages: { info: ItemInfo; fields: Map<string, ItemInfo> }[] = []
+  const fieldsByContainer = new Map<Y.Item, Map<string, ItemInfo>>()
+  const writes = new WrittenKeys()
 
   for (const item of index.updateItems()) {
-    const violation = checkNewItem(item, index, writer, ownerOf, clientRoots)
-    if (violation) return violation
     const info = index.describeNew(item)
     if (!info) return { rule: 'parent_unknown' }
+    const violation = checkNewItem(info, index, writer, owners, clientRoots)
+    if (violation) return violation
     if (info.parent.kind === 'root' && info.parent.name === MESSAGES_ROOT) {
       const fields = new Map<string, ItemInfo>()
-      newMessages.set(item, fields)
-      fieldsByContainer.set(idKey(item.id), fields)
+      newMessages.push({ info, fields })
+      fieldsByContainer.set(item, fields)
     } else if (info.parent.kind === 'item' && info.parent.key !== null) {
       // A value that the update deletes again (or sends already deleted) leaves the key unset.
       if (info.deleted || deletedByUpdate.has(item.id)) continue
-      writes.add(fieldKey(info.parent.id, info.parent.key))
-      const fields = fieldsByContainer.get(idKey(info.parent.id))
+      writes.add(info.parent.id, info.parent.key)
+      const container = index.findNew(info.parent.id)
+      const fields = container && fieldsByContainer.get(container)
       fields?.set(info.parent.key, info)
     }
   }
 
-  for (const [item, fields] of newMessages) {
-    const info = index.describeNew(item)
-    if (!info) return { rule: 'parent_unknown' }
-    if (deletedByUpdate.has(item.id)) continue
+  for (const { info, fields } of newMessages) {
+    if (deletedByUpdate.has(info.id)) continue
     const violation = checkNewMessage(info, fields, writer)
     if (violation) return violation
   }
-  return { writes, createsMessages: newMessages.size > 0 }
+  return { writes, createsMessages: newMessages.length > 0 }
+}
+
+/**
+ * Tells whether an item is a value that the server wrote into a message of the writer, as
+ * moderation does when it empties the text. The author may overwrite such a value, for
+ * example when deleting the message, since the message is still theirs.
+ */
+function isServerFieldOfOwnMessage(struct: Y.Item | Y.GC, writer: string, owners: Owners): boolean {
+  if (!(struct instanceof Y.Item) || owners.ownerOf(struct.id.client) !== SERVER_OWNER) {
+    return false
+  }
+  const parent = struct.parent
+  if (!(parent instanceof Y.AbstractType) || parent._item === null) return false
+  return owners.ownerOf(parent._item.id.client) === writer
 }
 
 /**
@@ -208,28 +225,12 @@ function checkItems(
  * Deletions of others' items pass only when the document has them already. A range may
  * reach past the clocks the document has, and its stored part is checked all the same.
  */
-/**
- * Tells whether an item is a value that the server wrote into a message of the writer, as
- * moderation does when it empties the text. The author may overwrite such a value, for
- * example when deleting the message, since the message is still theirs.
- */
-function isServerFieldOfOwnMessage(
-  struct: Y.Item | Y.GC,
-  writer: string,
-  ownerOf: (client: number) => string | undefined,
-): boolean {
-  if (!(struct instanceof Y.Item) || ownerOf(struct.id.client) !== SERVER_OWNER) return false
-  const parent = struct.parent
-  if (!(parent instanceof Y.AbstractType) || parent._item === null) return false
-  return ownerOf(parent._item.id.client) === writer
-}
-
 function checkDeletes(
   ds: ReturnType<typeof Y.decodeUpdate>['ds'],
   index: StructIndex,
   writer: string,
-  ownerOf: (client: number) => string | undefined,
-  writes: Set<string>,
+  owners: Owners,
+  writes: WrittenKeys,
 ): Violation | { novel: boolean } {
   let novel = false
   for (const [client, ranges] of ds.clients) {
@@ -242,7 +243,7 @@ function checkDeletes(
         // item that the step 2 brings, so the writer's own clocks pass.
         // NOTE: the writer's own later items can therefore arrive deleted, such as a message
         // map without a placeholder, or a message without its id, which readers skip.
-        if (ownerOf(client) !== writer) return { rule: 'delete_unknown_item' }
+        if (owners.ownerOf(client) !== writer) return { rule: 'delete_unknown_item' }
         novel = true
       }
       if (range.clock >= state) continue
@@ -254,7 +255,8 @@ function checkDeletes(
       for (const struct of stored ?? []) {
         if (struct.deleted) continue
         novel = true
-        if (ownerOf(client) !== writer && !isServerFieldOfOwnMessage(struct, writer, ownerOf)) {
+        const ownItem = owners.ownerOf(client) === writer
+        if (!ownItem && !isServerFieldOfOwnMessage(struct, writer, owners)) {
           return { rule: 'delete_other_user' }
         }
         if (!(struct instanceof Y.Item)) continue
@@ -267,7 +269,7 @@ function checkDeletes(
 }
 
 /** Checks the deletion of one of the writer's stored items that is not deleted yet. */
-function checkDeletedItem(item: Y.Item, writes: Set<string>): Violation | undefined {
+function checkDeletedItem(item: Y.Item, writes: WrittenKeys): Violation | undefined {
   if (isMessageEntry(item)) return { rule: 'delete_message' }
   const container = messageOfField(item)
   const key = item.parentSub as MessageKey | null
@@ -275,7 +277,7 @@ function checkDeletedItem(item: Y.Item, writes: Set<string>): Violation | undefi
   if (IMMUTABLE_MESSAGE_KEYS.includes(key)) return { rule: 'message_immutable_key', detail: key }
   // Overwriting a required key deletes its old value, which is fine. Deleting the value
   // without a new one leaves a message that readers skip.
-  if (REQUIRED_KEYS.includes(key) && !writes.has(fieldKey(container.id, key))) {
+  if (REQUIRED_KEYS.includes(key) && !writes.has(container.id, key)) {
     return { rule: 'message_missing_key', detail: key }
   }
   return undefined
@@ -304,6 +306,27 @@ function idKey(id: Y.ID): string {
 
 function fieldKey(container: Y.ID, key: string): string {
   return `${idKey(container)}:${key}`
+}
+
+/**
+ * Message keys that an update gives a value that it does not delete again, by container. The
+ * set of keys is built only when a deletion needs it, since most updates delete nothing.
+ */
+class WrittenKeys {
+  private readonly written: { container: Y.ID; key: string }[] = []
+  private keys: Set<string> | undefined
+
+  add(container: Y.ID, key: string): void {
+    this.written.push({ container, key })
+  }
+
+  has(container: Y.ID, key: string): boolean {
+    if (!this.keys) {
+      this.keys = new Set()
+      for (const write of this.written) this.keys.add(fieldKey(write.container, write.key))
+    }
+    return this.keys.has(fieldKey(container, key))
+  }
 }
 
 /**
@@ -340,30 +363,6 @@ class DeletedRanges {
     }
     return false
   }
-}
-
-/**
- * Returns whether an update lists one client in more than one section, or has an empty
- * section. Yjs applies only the last section of a client, while the diff that this validator
- * checks and stores keeps every section, so such an update would be applied differently from
- * how it was checked.
- */
-export function repeatsClientSection(update: Uint8Array): boolean {
-  const sections = readSectionCount(update)
-  const clients = new Set<number>()
-  for (const struct of Y.decodeUpdate(update).structs) clients.add(struct.id.client)
-  return clients.size !== sections
-}
-
-/** Reads the number of client sections, the variable-length integer that starts an update. */
-function readSectionCount(update: Uint8Array): number {
-  let value = 0
-  for (let index = 0; index < update.length && index < 5; index++) {
-    const byte = update[index] ?? 0
-    value += (byte & 0x7f) * 2 ** (7 * index)
-    if (byte < 0x80) return value
-  }
-  throw new RangeError('the update ends inside its section count')
 }
 
 function reject(
