@@ -12,14 +12,16 @@ const RETRY_FIRST_MS = 100
 const RETRY_MAX_MS = 5_000
 
 /**
- * Appends document updates to the database with group commit: updates that arrive while a
- * write is in flight go out together in the next statement. A failed write is retried with
- * backoff until it succeeds, and the updates stay readable from memory meanwhile.
+ * Appends document updates to the database with group commit: updates that arrive in the
+ * same event-loop turn, or while a write is in flight, go out together in one statement. A
+ * failed write is retried with backoff until it succeeds, and the updates stay readable from
+ * memory meanwhile.
  */
 export class UpdateLog {
   private queue: PendingUpdate[] = []
   private inFlight: PendingUpdate[] = []
   private writing = false
+  private writeScheduled = false
   private retryDelayMs = RETRY_FIRST_MS
   private closed = false
   private readonly appendedSinceCompaction = new Map<string, { rows: number; bytes: number }>()
@@ -38,7 +40,15 @@ export class UpdateLog {
   append(name: string, data: Uint8Array): Promise<void> {
     return new Promise((resolve) => {
       this.queue.push({ name, data, resolve })
-      if (!this.writing) void this.writeLoop()
+      if (this.writing || this.writeScheduled) return
+      // The write starts after the poll phase, so the updates read from every socket in this
+      // turn share its commit. They are then acknowledged and applied in one turn too, which
+      // lets Hocuspocus send them to each client as one merged message (flushDelay 0).
+      this.writeScheduled = true
+      setImmediate(() => {
+        this.writeScheduled = false
+        if (!this.writing) void this.writeLoop()
+      })
     })
   }
 
@@ -106,6 +116,9 @@ export class UpdateLog {
       this.inFlight = []
       for (const update of done) update.resolve()
       this.countAppended(done)
+      // The next write waits for the turn in which the acknowledged clients send their next
+      // updates, so that writers do not split into cohorts that commit one after the other.
+      await new Promise((resolve) => setImmediate(resolve))
     }
     this.writing = false
   }
