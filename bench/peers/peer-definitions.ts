@@ -35,6 +35,12 @@ const hocuspocusClient = {
   clientFlushDelay: 'false (provider default)',
 }
 
+/**
+ * SEGMENT_MESSAGES of the Parley servers in the suite: larger than any room's messages, so
+ * that no segment closes while clients write into the live document.
+ */
+export const BENCH_SEGMENT_MESSAGES = 1_000_000
+
 const parleyServer = {
   ...hocuspocusClient,
   flushDelay: FLUSH_DELAY,
@@ -42,6 +48,7 @@ const parleyServer = {
   validation: 'every update (authorship), before it is applied',
   durability: 'each update committed to the database before the acknowledgement',
   logLevel: 'warn',
+  segmentMessages: `${BENCH_SEGMENT_MESSAGES} (SEGMENT_MESSAGES), because the load generator's clients write into the live document and do not follow a new segment; the stored conversations are split at the default`,
 }
 
 /** Every peer, in the order the suite runs them within one repetition. */

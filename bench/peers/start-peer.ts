@@ -6,7 +6,7 @@ import { ROOT } from '../lib/paths.ts'
 import type { BenchDatabase, PostgresAdmin } from '../lib/postgres.ts'
 import { readRedisInfo } from '../lib/redis-info.ts'
 import type { BenchUser } from './parley-accounts.ts'
-import { FLUSH_DELAY, type PeerDefinition } from './peer-definitions.ts'
+import { BENCH_SEGMENT_MESSAGES, FLUSH_DELAY, type PeerDefinition } from './peer-definitions.ts'
 
 /** Redis of the machine; only the two-instance Parley peer uses it. */
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -129,6 +129,7 @@ async function startInstance(state: PeerState, index: number): Promise<ServerIns
         REDIS_URL: definition.parley?.instances === 2 ? REDIS_URL : '',
         LOG_LEVEL: 'warn',
         AUTH_ATTEMPTS_PER_MINUTE: '100000',
+        SEGMENT_MESSAGES: String(BENCH_SEGMENT_MESSAGES),
       })
       healthPath = '/healthz'
       syncUrl = `ws://127.0.0.1:${port}/sync`
