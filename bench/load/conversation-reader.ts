@@ -41,6 +41,8 @@ export class ConversationReader {
   /**
    * Opens the live document and the segments needed for the newest `newest` messages.
    * Figures: openMs until the newest are decoded, syncedMs until the live document synced.
+   * The newest messages can be decoded before the live document has synced, as the app
+   * shows them, but the call returns only once every opened document has synced.
    */
   async open(newest: number, timeoutMs: number): Promise<Figures> {
     const started = performance.now()
@@ -49,31 +51,56 @@ export class ConversationReader {
     // while the socket connects.
     const listed = this.listedOpenSegment()
     void this.socket.connect()
-    const liveSynced = this.sync(segmentDocumentName(this.id, 0), deadline)
+    // The open segment is requested first, because it has the newest messages.
     const listedOpen = await listed
-    const openSynced =
-      listedOpen > 0 ? this.sync(this.segmentName(listedOpen), deadline) : liveSynced
+    const loaded = new Map<number, Promise<Y.Doc>>()
+    if (listedOpen > 0) loaded.set(listedOpen, this.sync(this.segmentName(listedOpen), deadline))
+    const liveSynced = this.sync(segmentDocumentName(this.id, 0), deadline)
+    loaded.set(0, liveSynced)
+
+    let result = await this.decodeFrom(listedOpen, newest, loaded, deadline)
     const live = await liveSynced
     const syncedMs = performance.now() - started
-    // The live document may name a newer segment than the list, if one opened meanwhile.
-    let segment = Math.max(openSegment(live), listedOpen)
+    // The live document names a newer segment than the list when one opened meanwhile, and
+    // the newest messages are then there.
+    if (openSegment(live) > listedOpen) {
+      result = await this.decodeFrom(openSegment(live), newest, loaded, deadline)
+    }
+    this.oldestLoaded = result.oldest
+    return {
+      openMs: result.decodedAt - started,
+      syncedMs,
+      decoded: result.decoded,
+      messagesLoaded: result.messages,
+    }
+  }
+
+  /**
+   * Decodes the newest messages from segment `open` down, syncing each segment not yet
+   * requested in `loaded`. Returns the count, the oldest segment read and when it finished.
+   */
+  private async decodeFrom(
+    open: number,
+    newest: number,
+    loaded: Map<number, Promise<Y.Doc>>,
+    deadline: number,
+  ): Promise<{ decoded: number; messages: number; oldest: number; decodedAt: number }> {
+    let segment = open
     let decoded = 0
     let messages = 0
     for (;;) {
-      const doc =
-        segment === 0
-          ? live
-          : segment === listedOpen
-            ? await openSynced
-            : await this.sync(this.segmentName(segment), deadline)
+      let synced = loaded.get(segment)
+      if (!synced) {
+        synced = this.sync(this.segmentName(segment), deadline)
+        loaded.set(segment, synced)
+      }
+      const doc = await synced
       messages += messagesOf(doc).length
       decoded += decodeNewest(doc, newest - decoded)
       if (decoded >= newest || segment === 0) break
       segment--
     }
-    this.oldestLoaded = segment
-    const openMs = performance.now() - started
-    return { openMs, syncedMs, decoded, messagesLoaded: messages }
+    return { decoded, messages, oldest: segment, decodedAt: performance.now() }
   }
 
   /**
