@@ -21,6 +21,7 @@ import { OpenSegments } from './sync/open-segments.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
 import { ClientBindings } from './sync/validation/client-bindings.ts'
 import { createUpgradeHandler } from './sync/upgrade.ts'
+import { warmUpDocumentCode } from './sync/warm-up.ts'
 
 /** A running Parley server. */
 export interface ParleyServer {
@@ -109,6 +110,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     config.maxUpdateBytes,
   )
   server.on('upgrade', (request, socket, head) => upgrade(request, socket, head))
+  const warmUpMs = warmUpDocumentCode()
+  log.debug({ event: 'document_code_warmed', ms: Math.round(warmUpMs) }, 'warmed up document code')
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, () => resolve())
