@@ -125,15 +125,24 @@ export class MessageIndex {
             where marker.conversation_id = ${conversationId}
               and marker.message_id = ${boundary.messageId}
           )`
+    // Two lookups instead of one max over every earlier message: the newest of the earlier
+    // segments is found by walking seq down from the newest message, which passes only the
+    // messages of the marker's segment and later ones, and the marker's segment is read
+    // through the index by segment. greatest ignores a lookup that found nothing.
     const result = await sql<{ user_id: string }>`
       update members
       set read_seq = newest.seq
       from (
-        select max(seq) as seq
-        from message_index
-        where conversation_id = ${conversationId}
-          and (segment < ${boundary.segment}
-            or (segment = ${boundary.segment} and ${inSegment}))
+        select greatest(
+          (select seq from message_index
+            where conversation_id = ${conversationId} and segment < ${boundary.segment}
+            order by seq desc
+            limit 1),
+          (select max(seq) from message_index
+            where conversation_id = ${conversationId}
+              and segment = ${boundary.segment}
+              and ${inSegment})
+        ) as seq
       ) as newest
       where members.conversation_id = ${conversationId}
         and members.user_id = ${userId}

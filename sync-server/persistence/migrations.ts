@@ -138,11 +138,27 @@ const historySegments: Migration = {
   },
 }
 
+/**
+ * Indexes messages by segment, so that counting the messages of one segment, as the server
+ * does on loading a segment, reads that segment's entries rather than every message of the
+ * conversation.
+ */
+const messageIndexBySegment: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createIndex('message_index_conversation_segment')
+      .on('message_index')
+      .columns(['conversation_id', 'segment', 'seq'])
+      .execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_message_index': messageIndex,
   '0003_client_ids': clientIds,
   '0004_history_segments': historySegments,
+  '0005_message_index_by_segment': messageIndexBySegment,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

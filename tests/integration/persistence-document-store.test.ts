@@ -360,6 +360,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       '0002_message_index',
       '0003_client_ids',
       '0004_history_segments',
+      '0005_message_index_by_segment',
     ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
   })
