@@ -73,7 +73,7 @@ export class ChatExtension implements Extension<SyncContext> {
       messageIndex: options.messageIndex,
       openSegments: options.openSegments,
     })
-    this.notifier = new ListNotifier(this.log)
+    this.notifier = new ListNotifier(this.log, (id) => options.conversations.memberIds(id))
     this.segments = new HistorySegments({
       store: options.segmentStore,
       openSegments: options.openSegments,
@@ -186,8 +186,8 @@ export class ChatExtension implements Extension<SyncContext> {
     this.trackers.get(documentName)?.detach()
     const tracker = new UnreadTracker(document, target.conversationId, segmentOf(target), {
       index: this.options.messageIndex,
-      memberIds: (id) => this.options.conversations.memberIds(id),
       notify: (id, userIds) => this.notifier.notify(id, userIds),
+      notifyMembers: (id) => this.notifier.notifyMembers(id),
       segmentDocument: (id, segment) => this.trackers.get(segmentDocumentName(id, segment))?.doc,
       indexed: (id: ConversationId) =>
         this.trackers.get(conversationDocumentName(id))?.retryPendingReaders(),

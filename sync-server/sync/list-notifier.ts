@@ -33,10 +33,17 @@ export class ListNotifier {
   private relay: NotificationRelay | undefined
   private readonly pending = new Map<
     ConversationId,
-    { userIds: Set<UserId>; timer: NodeJS.Timeout }
+    { userIds: Set<UserId>; allMembers: boolean; timer: NodeJS.Timeout }
   >()
 
-  constructor(private readonly log: Logger) {}
+  /**
+   * @param memberIds lists a conversation's members, read once per notification that goes
+   *   to all of them rather than once per change.
+   */
+  constructor(
+    private readonly log: Logger,
+    private readonly memberIds: (conversationId: ConversationId) => Promise<UserId[]>,
+  ) {}
 
   /** Sets the Hocuspocus instance whose user documents receive the notifications. */
   attach(hocuspocus: Hocuspocus): void {
@@ -53,13 +60,26 @@ export class ListNotifier {
 
   /** Queues a notification for these users. Changes within NOTIFY_DELAY_MS go out as one. */
   notify(conversationId: ConversationId, userIds: Iterable<UserId>): void {
-    const queued = this.pending.get(conversationId)
-    if (queued) {
-      for (const userId of userIds) queued.userIds.add(userId)
-      return
+    const queued = this.queue(conversationId)
+    for (const userId of userIds) queued.userIds.add(userId)
+  }
+
+  /**
+   * Queues a notification for every member, as after a new message. The members are read
+   * when the notification goes out, so a burst of messages costs one read.
+   */
+  notifyMembers(conversationId: ConversationId): void {
+    this.queue(conversationId).allMembers = true
+  }
+
+  private queue(conversationId: ConversationId) {
+    let queued = this.pending.get(conversationId)
+    if (!queued) {
+      const timer = setTimeout(() => void this.send(conversationId), NOTIFY_DELAY_MS)
+      queued = { userIds: new Set(), allMembers: false, timer }
+      this.pending.set(conversationId, queued)
     }
-    const timer = setTimeout(() => this.send(conversationId), NOTIFY_DELAY_MS)
-    this.pending.set(conversationId, { userIds: new Set(userIds), timer })
+    return queued
   }
 
   /** Drops queued notifications, for shutdown. */
@@ -68,10 +88,23 @@ export class ListNotifier {
     this.pending.clear()
   }
 
-  private send(conversationId: ConversationId): void {
+  private async send(conversationId: ConversationId): Promise<void> {
     const queued = this.pending.get(conversationId)
     this.pending.delete(conversationId)
-    if (!queued || queued.userIds.size === 0) return
+    if (!queued) return
+    if (queued.allMembers) {
+      try {
+        for (const userId of await this.memberIds(conversationId)) queued.userIds.add(userId)
+      } catch (error) {
+        // The users queued by name still get theirs; the members see the change on their
+        // next list fetch.
+        this.log.error(
+          { event: 'list_notification_members_failed', conversationId, err: error },
+          'failed to read the members to notify of a conversation change',
+        )
+      }
+    }
+    if (queued.userIds.size === 0) return
     const userIds = [...queued.userIds]
     if (!this.relay) {
       this.deliverLocally(conversationId, userIds)

@@ -22,10 +22,10 @@ const PENDING_READER_MS = 30_000
 /** Dependencies of an UnreadTracker besides its document. */
 export interface UnreadTrackerDeps {
   index: MessageIndex
-  /** Lists the members to notify when a conversation's messages change. */
-  memberIds(conversationId: ConversationId): Promise<UserId[]>
   /** Queues a conversations_changed notification for these users. */
   notify(conversationId: ConversationId, userIds: UserId[]): void
+  /** Queues a conversations_changed notification for every member of a conversation. */
+  notifyMembers(conversationId: ConversationId): void
   /** Returns this instance's loaded document of a history segment, or undefined. */
   segmentDocument(conversationId: ConversationId, segment: number): Y.Doc | undefined
   /** Reports that a segment document's tracker indexed new or changed messages. */
@@ -170,7 +170,7 @@ export class UnreadTracker {
     }
 
     if (changedMessages > 0) {
-      this.deps.notify(this.conversationId, await this.deps.memberIds(this.conversationId))
+      this.deps.notifyMembers(this.conversationId)
       if (this.segment > 0) this.deps.indexed(this.conversationId)
     } else if (movedReaders.length > 0) {
       this.deps.notify(this.conversationId, movedReaders)
