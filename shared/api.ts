@@ -30,9 +30,12 @@ export interface Conversation {
   createdAt: string
   lastActivityAt: string
   lastMessage: MessagePreview | null
-  /** Messages after the caller's read marker that others wrote, except deleted or removed ones. */
+  /**
+   * Messages after the caller's read marker that others wrote, except deleted or removed
+   * ones, up to MAX_UNREAD_COUNT.
+   */
   unreadCount: number
-  /** Of the unread messages, those that mention the caller. */
+  /** Of the unread messages, those that mention the caller; of the newest MAX_UNREAD_COUNT. */
   mentionCount: number
   /**
    * History segment that takes new messages. A client without a copy of the live document
@@ -40,6 +43,12 @@ export interface Conversation {
    */
   openSegment: number
 }
+
+/**
+ * Largest unreadCount the API returns. Counting stops there so that a conversation with a
+ * long unread history costs the list no more than one with a few hundred unread messages.
+ */
+export const MAX_UNREAD_COUNT = 1000
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{3,32}$/i
 export const PASSWORD_MIN_LENGTH = 8

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { MAX_UNREAD_COUNT } from '../../shared/api.ts'
 import type { Database } from './schema.ts'
 
 /** A message of a conversation document as the index stores it. */
@@ -155,27 +156,32 @@ export class MessageIndex {
   /**
    * Counts, per conversation, the messages after the user's read position that others
    * wrote and that are not deleted, and those of them that mention the user. Conversations
-   * without such messages are absent from the result. One grouped query for all of them.
+   * without such messages are absent from the result. One query for all of them, reading at
+   * most MAX_UNREAD_COUNT index entries per conversation: with more unread messages the
+   * count stops there, and mentions are counted among the newest MAX_UNREAD_COUNT of them.
    */
   async countUnread(userId: string, conversationIds: string[]): Promise<Map<string, UnreadCounts>> {
     const counts = new Map<string, UnreadCounts>()
     if (conversationIds.length === 0) return counts
-    const rows = await this.db
-      .selectFrom('members as m')
-      .innerJoin('message_index as i', (join) =>
-        join.onRef('i.conversation_id', '=', 'm.conversation_id').onRef('i.seq', '>', 'm.read_seq'),
-      )
-      .select([
-        'm.conversation_id',
-        sql<number>`count(*)`.as('unread'),
-        sql<number>`count(*) filter (where m.user_id = any(i.mentions))`.as('mentions'),
-      ])
-      .where('m.user_id', '=', userId)
-      .where('m.conversation_id', 'in', conversationIds)
-      .where('i.author_id', '<>', userId)
-      .where('i.deleted', '=', false)
-      .groupBy('m.conversation_id')
-      .execute()
+    const { rows } = await sql<{ conversation_id: string; unread: string; mentions: string }>`
+      select m.conversation_id, newest.unread, newest.mentions
+      from members as m
+      cross join lateral (
+        select count(*) as unread, count(*) filter (where ${userId} = any(u.mentions)) as mentions
+        from (
+          select i.mentions from message_index as i
+          where i.conversation_id = m.conversation_id
+            and i.seq > m.read_seq
+            and i.author_id <> ${userId}
+            and i.deleted = false
+          order by i.seq desc
+          limit ${MAX_UNREAD_COUNT}
+        ) as u
+      ) as newest
+      where m.user_id = ${userId}
+        and m.conversation_id in (${sql.join(conversationIds)})
+        and newest.unread > 0
+    `.execute(this.db)
     for (const row of rows) {
       counts.set(row.conversation_id, {
         unreadCount: Number(row.unread),

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Conversation } from '../../shared/api.ts'
+import { type Conversation, MAX_UNREAD_COUNT } from '../../shared/api.ts'
 import { deleteMessage, sendMessage, setReadMarker } from '../../shared/chat-document.ts'
 import { conversationDocumentName } from '../../shared/document-names.ts'
 import type { ConversationId } from '../../shared/ids.ts'
@@ -90,6 +90,28 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
     )
     expect(single.body.conversation.unreadCount).toBe(2)
     expect(single.body.conversation.mentionCount).toBe(1)
+  })
+
+  it('stops counting at the maximum', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const group = await createGroup(ana, [ben])
+    const anaClient = await open(ana, group.id)
+    // Five mentions among the oldest messages, past the maximum, and three among the newest.
+    const total = MAX_UNREAD_COUNT + 5
+    anaClient.doc.transact(() => {
+      for (let index = 0; index < total; index++) {
+        const mentioned = index < 5 || index >= total - 3
+        sendMessage(anaClient.doc, {
+          authorId: ana.user.id,
+          text: `message ${index}`,
+          mentions: mentioned ? [ben.user.id] : [],
+        })
+      }
+    })
+    await waitForAcknowledged(anaClient)
+
+    await expectCounts(ben, group.id, { unreadCount: MAX_UNREAD_COUNT, mentionCount: 3 })
   })
 
   it('follows the read marker', async () => {
