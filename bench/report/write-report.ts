@@ -193,12 +193,12 @@ function openSection(results: RunResults): string[] {
   const lines = [
     '## Opening a stored conversation',
     '',
-    `Parley on Postgres. Each history has 4 authors and one transaction per message, written with sendMessage. It is split into history segments of ${formatNumber(DEFAULT_SEGMENT_MESSAGES)} messages, the server's default, and stored as Parley stores compacted documents: one snapshot row per segment, the client id bindings, the open segment, and one message_index row per message.`,
+    `Parley on Postgres. Each history has 4 authors and one transaction per message, written with sendMessage. It is split into history segments of ${formatNumber(DEFAULT_SEGMENT_MESSAGES)} messages, the server's default, and stored as Parley stores compacted documents: one snapshot row per segment, the client id bindings, the open segment, and one message_index row per message. Then the tables are vacuumed and analyzed, as autovacuum would do some time after such an insert.`,
     '',
-    `Each measurement starts a new server process, which warms up its document code on a generated document before it listens (sync-server/sync/warm-up.ts), and a new load generator process. Its empty Node client (@hocuspocus/provider, one socket) opens the conversation as the app does. It reads the open segment from the API while its socket connects, then syncs the open segment and the live document at once, and the segment before the open one if needed. The time runs until it has decoded the newest ${openNewest} messages, which can come before the live document has synced. Then it scrolls back: it opens up to ${openPagesBack} older segments in turn and decodes the newest ${openNewest} of each. Heap growth is the server's used heap after a forced GC, with both documents loaded and the client still connected, minus the same before it connected.`,
+    `Each measurement starts a new server process, which warms up its document code on a generated document before it listens (sync-server/sync/warm-up.ts), and a new load generator process. Its empty Node client (@hocuspocus/provider, one socket) opens the conversation as the app does. It first reads the conversation from the API, since the app opens a conversation from the list it fetched before, and the time starts after that read (its own time is in the last column). Then the client connects its socket and syncs the open segment and the live document at once, and the segment before the open one if needed. The time runs until it has decoded the newest ${openNewest} messages, which can come before the live document has synced. Then it scrolls back: it opens up to ${openPagesBack} older segments in turn and decodes the newest ${openNewest} of each. Heap growth is the server's used heap after a forced GC, with both documents loaded and the client still connected, minus the same before it connected.`,
     '',
-    `| messages | time to newest ${openNewest} ms | until the live document synced ms | slowest older page ms | server heap growth MB | server RSS growth MB |`,
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| messages | time to newest ${openNewest} ms | until the live document synced ms | slowest older page ms | server heap growth MB | server RSS growth MB | reading the conversation before, ms |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const size of results.plan.openSizes) {
     const figure = (name: string) =>
@@ -217,7 +217,7 @@ function openSection(results: RunResults): string[] {
     const rssText =
       !heap && lost ? 'connection closed first' : formatAggregate(figure('rssGrowthBytes'), 3, 1e-6)
     lines.push(
-      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${pageText} | ${heapText} | ${rssText} |`,
+      `| ${formatNumber(size)} | ${time} | ${formatAggregate(figure('syncedMs'))} | ${pageText} | ${heapText} | ${rssText} | ${formatAggregate(figure('listMs'))} |`,
     )
   }
   return [...lines, '']
