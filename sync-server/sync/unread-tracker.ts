@@ -93,11 +93,7 @@ export class UnreadTracker {
     const messages = messagesOf(this.doc)
     for (const event of events) {
       if (event.target === messages) {
-        for (const item of event.changes.added) {
-          for (const content of item.content.getContent()) {
-            if (content instanceof Y.Map) this.work.messages.add(content as Y.Map<unknown>)
-          }
-        }
+        for (const entry of insertedMaps(event.transaction, messages)) this.work.messages.add(entry)
       } else if (event.target instanceof Y.Map && event.target.parent === messages) {
         this.work.messages.add(event.target as Y.Map<unknown>)
       }
@@ -285,4 +281,30 @@ function laterIdsIn(doc: Y.Doc, messageId: string): string[] | undefined {
     if (typeof id === 'string') laterIds.push(id)
   }
   return undefined
+}
+
+/**
+ * Returns the maps that a transaction inserted into an array and that are still there. It
+ * reads the structs that the transaction created, client by client, rather than
+ * YEvent.changes, which walks every item of the array on each transaction.
+ */
+function insertedMaps(
+  transaction: Y.Transaction,
+  array: Y.Array<Y.Map<unknown>>,
+): Y.Map<unknown>[] {
+  const inserted: Y.Map<unknown>[] = []
+  for (const [client, after] of transaction.afterState) {
+    const before = transaction.beforeState.get(client) ?? 0
+    const structs = transaction.doc.store.clients.get(client)
+    if (after <= before || !structs) continue
+    for (let index = Y.findIndexSS(structs, before); index < structs.length; index++) {
+      const struct = structs[index]
+      if (!struct || struct.id.clock >= after) break
+      if (!(struct instanceof Y.Item) || struct.parent !== array || struct.deleted) continue
+      if (struct.content instanceof Y.ContentType && struct.content.type instanceof Y.Map) {
+        inserted.push(struct.content.type as Y.Map<unknown>)
+      }
+    }
+  }
+  return inserted
 }
