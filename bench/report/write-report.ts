@@ -8,6 +8,9 @@ import { evaluateGoals } from './goals.ts'
 import { renderFanOutCharts } from './fan-out-charts.ts'
 import { documentCostSection, profileSection } from './report-sections.ts'
 
+/** Hand-written analysis that the report includes; see analysisSection. */
+const ANALYSIS_PATH = path.join(import.meta.dirname, 'analysis.md')
+
 const PARLEY_PEERS: PeerId[] = ['parley-pglite', 'parley-postgres', 'parley-redis']
 
 /**
@@ -49,6 +52,7 @@ export function writeReport(
     ...reconnectSection(results),
     ...documentCostSection(results),
     ...profileSection(results),
+    ...analysisSection(results),
     ...methodSection(results),
   ]
   fs.mkdirSync(path.dirname(reportPath), { recursive: true })
@@ -323,4 +327,24 @@ function methodSection(results: RunResults): string[] {
     '- Postgres, Redis and the cores are shared with other work on this machine: Redis CPU and the WAL position count that work too, and the load average at the start is recorded above.',
     '',
   ]
+}
+
+/**
+ * Hand-written analysis of the missed goals, from bench/report/analysis.md. Its first line
+ * names the run it was written for, as `run: <startedAt>`; for any other run the section says
+ * that its figures come from that run.
+ */
+function analysisSection(results: RunResults): string[] {
+  if (!fs.existsSync(ANALYSIS_PATH)) return []
+  const [first = '', ...body] = fs.readFileSync(ANALYSIS_PATH, 'utf8').split('\n')
+  const writtenFor = /^run: (\S+)$/.exec(first.trim())?.[1]
+  if (!writtenFor) throw new Error(`${ANALYSIS_PATH} must start with "run: <startedAt>"`)
+  const lines = ['## What dominates the missed goals', '']
+  if (writtenFor !== results.startedAt) {
+    lines.push(
+      `> NOTE: This analysis was written for the run that started at ${writtenFor}, not for the run above, so the figures it cites can differ from the tables.`,
+      '',
+    )
+  }
+  return [...lines, ...body, '']
 }
