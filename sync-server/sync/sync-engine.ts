@@ -11,7 +11,7 @@ import { type DocumentTarget, parseDocumentName } from '../../shared/document-na
 import type { CloseReason } from '../../shared/errors.ts'
 import type { ConversationId } from '../../shared/ids.ts'
 import type { Session, SessionStore } from '../auth/sessions.ts'
-import type { Logger } from '../observability/logger.ts'
+import { clientValueForLog, type Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { ConversationStore } from '../persistence/conversations.ts'
 import type { DocumentStore } from '../persistence/document-store.ts'
@@ -203,7 +203,7 @@ export class SyncEngine {
       // A database error is temporary, so the client gets the reason to reconnect, not to log in
       // again or to drop its copy as it would for another reason.
       this.log.error(
-        { event: 'access_check_failed', documentName, err: error },
+        { event: 'access_check_failed', documentName: clientValueForLog(documentName), err: error },
         'failed to check document access',
       )
       return { ok: false, reason: 'server_restarting' }
@@ -325,7 +325,13 @@ export class SyncEngine {
     detail?: Record<string, unknown>,
   ): Refusal {
     this.options.metrics.syncRefusals.inc({ reason })
-    this.log.info({ event: 'sync_refused', reason, documentName, userId, ...detail })
+    this.log.info({
+      event: 'sync_refused',
+      reason,
+      documentName: clientValueForLog(documentName),
+      userId,
+      ...detail,
+    })
     return new Refusal(reason)
   }
 }

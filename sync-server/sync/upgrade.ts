@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { parse as parseCookie } from 'hono/utils/cookie'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
-import type { Logger } from '../observability/logger.ts'
+import { clientValueForLog, type Logger } from '../observability/logger.ts'
 import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
 
 /** Path of the sync WebSocket. */
@@ -31,7 +31,7 @@ export function createUpgradeHandler(
       const origin = request.headers.origin
       if (origin !== undefined && !allowedOrigins.includes(origin)) {
         logger.info(
-          { event: 'upgrade_rejected', origin },
+          { event: 'upgrade_rejected', origin: clientValueForLog(origin) },
           'rejected a WebSocket from a foreign origin',
         )
         return reject(socket, 403, 'Forbidden')
