@@ -266,4 +266,9 @@ describe('describeSystemEvent', () => {
     const left: SystemEvent = { ...event('e2', null), type: 'member_left', actorId: cara }
     expect(describeSystemEvent(left, nameOf)).toBe('A former member left')
   })
+
+  it('keeps a lowercase display name', () => {
+    const lowercase = (id: UserId) => (id === ana ? 'eBay shop' : names.get(id))
+    expect(describeSystemEvent(event('e3', null), lowercase)).toBe('eBay shop added Ben Okafor')
+  })
 })

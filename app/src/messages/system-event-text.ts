@@ -13,9 +13,11 @@ export function describeSystemEvent(
   event: SystemEvent,
   nameOf: (id: UserId) => string | undefined,
 ): string {
-  const actor = nameOf(event.actorId) ?? UNKNOWN_USER
+  // Every sentence starts with the actor. A display name stays as its owner wrote it, so
+  // only the stand-in for an unknown user is capitalized.
+  const actor = nameOf(event.actorId) ?? capitalize(UNKNOWN_USER)
   const target = (event.targetId && nameOf(event.targetId)) ?? UNKNOWN_USER
-  return capitalize(sentence(event, actor, target))
+  return sentence(event, actor, target)
 }
 
 function sentence(event: SystemEvent, actor: string, target: string): string {
