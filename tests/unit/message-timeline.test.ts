@@ -146,6 +146,16 @@ describe('firstUnreadMessage', () => {
   it('is undefined for a marker on an unknown message', () => {
     expect(firstUnreadMessage(messages, marker('elsewhere'), ana)).toBeUndefined()
   })
+
+  it('uses the marker time for an unloaded message', () => {
+    const later = [
+      view('m5', ben, { createdAt: 100 }),
+      view('m6', ana, { createdAt: 300 }),
+      view('m7', ben, { createdAt: 400 }),
+    ]
+    const olderMarker: ReadMarker = { messageId: 'in-older-segment' as MessageId, at: 200 }
+    expect(firstUnreadMessage(later, olderMarker, ana)).toBe('m7')
+  })
 })
 
 describe('readersByMessage', () => {

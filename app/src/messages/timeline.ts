@@ -70,8 +70,9 @@ export function buildTimeline(
 
 /**
  * Returns the first message by someone else after the viewer's read marker, or undefined when
- * there is none. Without a marker, every message by someone else counts as unread. A marker
- * on a message this copy lacks counts as read up to the newest message.
+ * there is none. Without a marker, every message by someone else counts as unread. With a
+ * marker on a message this copy lacks, the messages written after the marker was set count
+ * as unread.
  */
 export function firstUnreadMessage(
   messages: readonly MessageView[],
@@ -81,8 +82,12 @@ export function firstUnreadMessage(
   let start = 0
   if (marker) {
     const index = messages.findIndex((view) => view.message.id === marker.messageId)
-    if (index < 0) return undefined
-    start = index + 1
+    // A marker on a message that is not loaded, usually one in an older history segment,
+    // leaves unread the messages written after the marker was set. The clocks of two devices
+    // decide that, so it is an estimate, used only where the marker's message is missing.
+    start =
+      index >= 0 ? index + 1 : messages.findIndex((view) => view.message.createdAt > marker.at)
+    if (start < 0) return undefined
   }
   for (const view of messages.slice(start)) {
     if (view.message.authorId !== viewerId) return view.message.id
