@@ -2,7 +2,13 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { User } from '../../shared/api.ts'
 import type { ChatMessage } from '../../shared/chat-document.ts'
-import { listMessages, messagesOf, openSegment, sendMessage } from '../../shared/chat-document.ts'
+import {
+  listMessages,
+  messagesOf,
+  openSegment,
+  sendMessage,
+  setReadMarker,
+} from '../../shared/chat-document.ts'
 import { conversationDocumentName, segmentDocumentName } from '../../shared/document-names.ts'
 import type { ConversationId, MessageId } from '../../shared/ids.ts'
 import {
@@ -273,6 +279,28 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
         timeout: SYNC_TIMEOUT_MS,
       })
       .toEqual(['Removed by Ana Lima'])
+  })
+
+  it('marks unread after a marker in an older segment', async () => {
+    const { conversationId, written } = await seededGroup('Older marker', HISTORY.slice(0, 3))
+    // Ana has read up to message 3, in the live document, before Ben writes the rest.
+    const reader = openDocument(server.url, tokens.ana, conversationDocumentName(conversationId))
+    await waitForSync(reader)
+    const lastRead = written[2]
+    if (!lastRead) throw new Error('message 3 was not written')
+    setReadMarker(reader.doc, { userId: anaUser.id, messageId: lastRead.id })
+    await waitForAcknowledged(reader)
+    reader.destroy()
+    await writeSeeds(conversationId, HISTORY.slice(3))
+
+    // The first page shows segments 3 and 4, messages 19 to 27, so message 3 is not loaded.
+    await openConversation(ana, server.url, conversationId)
+    const divider = ana.getByTestId('new-messages-divider')
+    await divider.waitFor({ timeout: SYNC_TIMEOUT_MS })
+    const afterDivider = await divider.evaluate(
+      (node) => node.nextElementSibling?.querySelector('[data-testid="message-text"]')?.textContent,
+    )
+    expect(afterDivider?.split('\n')[0]).toBe('Message 19')
   })
 
   it('finds the original of a reply in older segments', async () => {

@@ -21,14 +21,18 @@ export function useFirstUnread(
   const [firstUnread, setFirstUnread] = useState<MessageId | null | undefined>(undefined)
   const [waited, setWaited] = useState(false)
   const { loaded, synced } = snapshot
+  // The first page may include the segment before the open one, which loads after the open
+  // segment has synced; the first unread message can be there.
+  const pageLoaded = snapshot.history.ready && !snapshot.history.loadingOlder
+  const settled = synced && pageLoaded
 
   useEffect(() => {
-    if (!loaded || synced) return
+    if (!loaded || settled) return
     const timer = setTimeout(() => setWaited(true), FIRST_SYNC_WAIT_MS)
     return () => clearTimeout(timer)
-  }, [loaded, synced])
+  }, [loaded, settled])
 
-  const ready = loaded && (synced || waited)
+  const ready = loaded && (settled || waited)
   if (ready && firstUnread === undefined) {
     const marker = snapshot.readMarkers.get(viewerId)
     // Setting state during render is React's documented way to derive state once.
