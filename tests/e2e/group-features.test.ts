@@ -302,7 +302,8 @@ describe('groups, presence and preferences in the browser', { timeout: 90_000 },
     await createGroup(ana, [ben], busy)
     const anaPage = await openApp(ana)
     const benPage = await openApp(ben)
-    expect((await listTitles(benPage))[0]).toBe(busy)
+    // The list fills in after the page has opened, so it is polled.
+    await expect.poll(async () => (await listTitles(benPage))[0]).toBe(busy)
 
     await row(benPage, quiet).getByTestId('conversation-menu').click()
     await benPage.getByTestId('toggle-pin').click()
