@@ -148,6 +148,9 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
     const first = sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'one' })
     const second = sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'two' })
     await waitForAcknowledged(anaClient)
+    // Both messages are indexed before the markers move: a marker processed before that
+    // would leave nothing to count, and the test would pass whatever the position did.
+    await expectCounts(ben, group.id, { unreadCount: 2, mentionCount: 0 })
     const benClient = await open(ben, group.id)
 
     setReadMarker(benClient.doc, { userId: ben.user.id, messageId: second.id })
