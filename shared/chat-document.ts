@@ -36,8 +36,9 @@ export const SEGMENT_SERVER_ROOTS = [MODERATION_ROOT] as const
  * Messages after which the server closes the open segment and opens the next one, unless
  * configured otherwise. Segment 0 is the live document's own messages root. Opening a
  * conversation loads the live document and the open segment whole, so this bounds what an
- * open decodes: measured on 2 cores, 250 messages per segment open in about half the time
- * of 1,000, and an older segment loads in about a third.
+ * open decodes. Measured on 2 cores with the bench's open scenario, segments of 250 messages
+ * opened in about half the time of segments of 1,000, and an older segment loaded in about a
+ * third.
  */
 export const DEFAULT_SEGMENT_MESSAGES = 250
 

@@ -330,9 +330,9 @@ function methodSection(results: RunResults): string[] {
 }
 
 /**
- * Hand-written analysis of the missed goals, from bench/report/analysis.md. Its first line
- * names the run it was written for, as `run: <startedAt>`; for any other run the section says
- * that its figures come from that run.
+ * Returns the hand-written analysis of the missed goals, from bench/report/analysis.md. Its
+ * first line names the run it was written for, as `run: <startedAt>`. Beside any other run,
+ * the section starts with a note that its figures come from that run.
  */
 function analysisSection(results: RunResults): string[] {
   if (!fs.existsSync(ANALYSIS_PATH)) return []

@@ -126,9 +126,9 @@ export class MessageIndex {
             where marker.conversation_id = ${conversationId}
               and marker.message_id = ${boundary.messageId}
           )`
-    // Two lookups instead of one max over every earlier message: the newest of the earlier
-    // segments is found by walking seq down from the newest message, which passes only the
-    // messages of the marker's segment and later ones, and the marker's segment is read
+    // Two lookups replace one max over every earlier message. The newest message of the
+    // earlier segments is found by walking seq down from the newest message, which passes
+    // only the messages of the marker's segment and later ones. The marker's segment is read
     // through the index by segment. greatest ignores a lookup that found nothing.
     const result = await sql<{ user_id: string }>`
       update members

@@ -410,7 +410,7 @@ describe('SegmentHistory', () => {
     vi.unstubAllGlobals()
   })
 
-  /** The parts of a DocumentSync that SegmentHistory reads, over a real Y.Doc. */
+  /** Builds the parts of a DocumentSync that SegmentHistory reads, over a real Y.Doc. */
   function unit(segment: number, doc = new Y.Doc()): DocumentSync {
     const fields = {
       documentName: `conv:history${segment}`,

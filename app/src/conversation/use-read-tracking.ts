@@ -22,7 +22,7 @@ export function useFirstUnread(
   const [waited, setWaited] = useState(false)
   const { loaded, synced } = snapshot
   // The first page may include the segment before the open one, which loads after the open
-  // segment has synced; the first unread message can be there.
+  // segment has synced. The first unread message can be in that segment.
   const pageLoaded = snapshot.history.ready && !snapshot.history.loadingOlder
   const settled = synced && pageLoaded
 

@@ -65,9 +65,9 @@ export async function validateUpdate(
   } catch (error) {
     throw new Error('failed to read client id bindings', { cause: error })
   }
-  const held = findHeldByOthers(clients, owners, writer)
-  if (held !== undefined) {
-    return reject('client_id_taken', { rule: 'client_id_taken', detail: String(held) })
+  const ownedByOther = findHeldByOthers(clients, owners, writer)
+  if (ownedByOther !== undefined) {
+    return reject('client_id_taken', { rule: 'client_id_taken', detail: String(ownedByOther) })
   }
 
   // New client ids count as the writer's while the update is checked, and are bound only
