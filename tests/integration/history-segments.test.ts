@@ -565,6 +565,13 @@ describe('history segments on two instances linked by Redis', () => {
     )
     consoleErrors.restore()
 
+    // The segment that the last message filled closes after that message was acknowledged.
+    const openLength = async () => {
+      const open = await storedOpenSegment(first, group.id)
+      const doc = await storedDoc(first, segmentDocumentName(group.id, open))
+      return listMessages(doc).length
+    }
+    await expect.poll(openLength).toBeLessThan(SEGMENT_MESSAGES)
     const open = await storedOpenSegment(first, group.id)
     await anaDevice.waitForOpen(open)
     await benDevice.waitForOpen(open)
