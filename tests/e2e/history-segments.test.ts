@@ -4,6 +4,7 @@ import type { User } from '../../shared/api.ts'
 import type { ChatMessage } from '../../shared/chat-document.ts'
 import {
   listMessages,
+  listReactions,
   messagesOf,
   openSegment,
   sendMessage,
@@ -243,6 +244,67 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     expect(await segmentTexts(conversationId, 5)).toEqual(['Written offline'])
   })
 
+  it('keeps offline edits and reactions in a rejected segment', async () => {
+    // Segments 0 to 3 are full, and the open segment 4 holds Ana's message 25 and Ben's 26.
+    const seeds: Seed[] = [
+      ...HISTORY.slice(0, 24),
+      { author: 'ana', text: text(25) },
+      { author: 'ben', text: text(26) },
+    ]
+    const { conversationId, written } = await seededGroup('Offline changes', seeds)
+    const [own, bens] = [written[24], written[25]]
+    if (!own || !bens) throw new Error('the seeds were not written')
+    await openConversation(ana, server.url, conversationId)
+    await messageWith(ana, 'Message 26').waitFor({ timeout: SYNC_TIMEOUT_MS })
+
+    // While Ana is offline, Ben fills segment 4. Ana writes a new message, edits her older one
+    // and reacts to Ben's, all in segment 4, whose copy the server then rejects.
+    await anaContext.setOffline(true)
+    try {
+      await expect
+        .poll(() => ana.getByTestId('connection-state').getAttribute('data-state'), {
+          timeout: 15_000,
+        })
+        .not.toBe('online')
+      await writeSeeds(
+        conversationId,
+        [27, 28, 29, 30].map((number) => ({ author: 'ben', text: `Message ${number}` })),
+      )
+      // The message goes first: the changes after it reach the server only once it was
+      // rejected, on the connection that the rejection closes.
+      await sendInApp(ana, 'Written offline')
+      const ownRow = messageWith(ana, 'Message 25')
+      await ownRow.hover()
+      await ownRow.getByTestId('message-edit').click()
+      await ana.getByTestId('message-edit-input').fill('Message 25, edited offline')
+      await ana.getByTestId('message-edit-input').press('Enter')
+      const bensRow = messageWith(ana, 'Message 26')
+      await bensRow.hover()
+      await bensRow.getByTestId('reaction-add').click()
+      await ana.getByTestId('emoji-option').first().click()
+    } finally {
+      await anaContext.setOffline(false)
+    }
+
+    const notice = ana.getByTestId('resync-notice')
+    await notice.waitFor({ timeout: SYNC_TIMEOUT_MS })
+    await expect.poll(() => lastMessageState(ana), { timeout: SYNC_TIMEOUT_MS }).toBe('sent')
+    await expect
+      .poll(
+        async () => {
+          const stored = await storedSegment(conversationId, 4)
+          return {
+            edited: stored.messages.find((message) => message.id === own.id)?.text,
+            reacted: [...(stored.reactions.get(bens.id)?.values() ?? [])].flat(),
+          }
+        },
+        { timeout: SYNC_TIMEOUT_MS },
+      )
+      .toEqual({ edited: 'Message 25, edited offline', reacted: [anaUser.id] })
+    expect(await segmentTexts(conversationId, 5)).toEqual(['Written offline'])
+    expect(await notice.innerText()).toContain('Your 2 unsent edits and reactions were made again.')
+  })
+
   it('delivers changes in a closed segment', async () => {
     const { conversationId } = await seededGroup('Old changes')
     await openConversation(ana, server.url, conversationId)
@@ -396,8 +458,8 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     await expect.poll(() => localDatabases(ana, prefix), { timeout: SYNC_TIMEOUT_MS }).toEqual([])
   })
 
-  /** Reads the texts of one segment as stored on the server. */
-  async function segmentTexts(conversationId: ConversationId, segment: number) {
+  /** Reads the messages and reactions of one segment as stored on the server. */
+  async function storedSegment(conversationId: ConversationId, segment: number) {
     const client = openDocument(
       server.url,
       tokens.ben,
@@ -405,10 +467,16 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     )
     try {
       await waitForSync(client)
-      return listMessages(client.doc).map((message) => message.text)
+      return { messages: listMessages(client.doc), reactions: listReactions(client.doc) }
     } finally {
       client.destroy()
     }
+  }
+
+  /** Reads the texts of one segment as stored on the server. */
+  async function segmentTexts(conversationId: ConversationId, segment: number) {
+    const { messages } = await storedSegment(conversationId, segment)
+    return messages.map((message) => message.text)
   }
 })
 

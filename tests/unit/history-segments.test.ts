@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import {
+  editMessage,
   listMessages,
   OPEN_SEGMENT_KEY,
   readMarkers,
@@ -31,6 +32,7 @@ import {
 } from '../../app/src/sync/segment-plan.ts'
 import { isQuotaExceeded } from '../../app/src/sync/storage-errors.ts'
 import { UnsyncedSegments } from '../../app/src/sync/unsynced-segments.ts'
+import { writeUnsentChangesAgain } from '../../app/src/sync/unsent-changes.ts'
 import { writeUnsentAgain } from '../../app/src/sync/unsent-messages.ts'
 
 const ana = 'user-ana-1' as UserId
@@ -310,6 +312,9 @@ describe('read marker across segments', () => {
 })
 
 describe('MessageRecovery', () => {
+  /** State of a dropped copy without other own unsent changes. */
+  const NOTHING_REJECTED = Y.encodeStateAsUpdate(new Y.Doc())
+
   /** Creates a stand-in for DocumentSync with the state that recovery reads. */
   function fakeUnit(segment: number) {
     const doc = new Y.Doc()
@@ -324,6 +329,7 @@ describe('MessageRecovery', () => {
         unsent: Parameters<typeof writeUnsentAgain>[2],
         isStored: (id: MessageId) => boolean,
       ) => writeUnsentAgain(doc, ana, unsent, isStored),
+      writeChangesAgain: (state: Uint8Array) => writeUnsentChangesAgain(doc, state, ana),
     }
     return { unit, sync: unit as unknown as DocumentSync }
   }
@@ -344,7 +350,12 @@ describe('MessageRecovery', () => {
 
   it('waits for the live document and the source', () => {
     const { live, closed, open, recovery, targets } = setup()
-    recovery.add(closed.sync, 'invalid_update', [{ id: 'old-1' as MessageId, text: 'hello' }])
+    recovery.add(
+      closed.sync,
+      'invalid_update',
+      [{ id: 'old-1' as MessageId, text: 'hello' }],
+      NOTHING_REJECTED,
+    )
     open.unit.isSyncedNow = true
     expect(recovery.flush(targets)).toBeNull()
 
@@ -352,7 +363,12 @@ describe('MessageRecovery', () => {
     expect(recovery.flush(targets)).toBeNull()
 
     closed.unit.isSyncedNow = true
-    expect(recovery.flush(targets)).toEqual({ reason: 'invalid_update', resent: 1, lost: 0 })
+    expect(recovery.flush(targets)).toEqual({
+      reason: 'invalid_update',
+      resent: 1,
+      lost: 0,
+      rewritten: 0,
+    })
     expect(listMessages(open.unit.doc).map((message) => message.text)).toEqual(['hello'])
     expect(recovery.waiting).toBe(false)
   })
@@ -360,12 +376,22 @@ describe('MessageRecovery', () => {
   it('skips messages the server stored before', () => {
     const { live, closed, open, recovery, targets } = setup()
     const stored = sendMessage(closed.unit.doc, { authorId: ana, text: 'stored' })
-    recovery.add(closed.sync, 'invalid_update', [
-      { id: stored.id, text: 'stored' },
-      { id: 'old-2' as MessageId, text: 'lost in the rejection' },
-    ])
+    recovery.add(
+      closed.sync,
+      'invalid_update',
+      [
+        { id: stored.id, text: 'stored' },
+        { id: 'old-2' as MessageId, text: 'lost in the rejection' },
+      ],
+      NOTHING_REJECTED,
+    )
     for (const { unit } of [live, closed, open]) unit.isSyncedNow = true
-    expect(recovery.flush(targets)).toEqual({ reason: 'invalid_update', resent: 1, lost: 0 })
+    expect(recovery.flush(targets)).toEqual({
+      reason: 'invalid_update',
+      resent: 1,
+      lost: 0,
+      rewritten: 0,
+    })
     expect(listMessages(open.unit.doc).map((message) => message.text)).toEqual([
       'lost in the rejection',
     ])
@@ -373,7 +399,12 @@ describe('MessageRecovery', () => {
 
   it('writes a batch only once', () => {
     const { live, closed, open, recovery, targets } = setup()
-    recovery.add(closed.sync, 'invalid_update', [{ id: 'old-3' as MessageId, text: 'once' }])
+    recovery.add(
+      closed.sync,
+      'invalid_update',
+      [{ id: 'old-3' as MessageId, text: 'once' }],
+      NOTHING_REJECTED,
+    )
     for (const { unit } of [live, closed, open]) unit.isSyncedNow = true
     recovery.flush(targets)
     expect(recovery.flush(targets)).toBeNull()
@@ -383,17 +414,48 @@ describe('MessageRecovery', () => {
   it('keeps a reply to a message in another segment', () => {
     const { live, closed, open, recovery, targets } = setup()
     const original = sendMessage(closed.unit.doc, { authorId: ben, text: 'question' })
-    recovery.add(open.sync, 'invalid_update', [
-      { id: 'old-4' as MessageId, text: 'answer', replyTo: original.id },
-    ])
+    recovery.add(
+      open.sync,
+      'invalid_update',
+      [{ id: 'old-4' as MessageId, text: 'answer', replyTo: original.id }],
+      NOTHING_REJECTED,
+    )
     for (const { unit } of [live, closed, open]) unit.isSyncedNow = true
     recovery.flush(targets)
     expect(listMessages(open.unit.doc)[0]?.replyTo).toBe(original.id)
   })
 
+  it('writes an offline edit into the source once it synced again', () => {
+    const { live, closed, open, recovery, targets } = setup()
+    const own = sendMessage(closed.unit.doc, { authorId: ana, text: 'before', now: 1_000 })
+    // The device's copy, which the server rejects, edits the message and adds a new one.
+    const rejected = new Y.Doc()
+    Y.applyUpdate(rejected, Y.encodeStateAsUpdate(closed.unit.doc))
+    editMessage(rejected, { messageId: own.id, userId: ana, text: 'after', now: 2_000 })
+    recovery.add(
+      closed.sync,
+      'invalid_update',
+      [{ id: 'old-6' as MessageId, text: 'new' }],
+      Y.encodeStateAsUpdate(rejected),
+    )
+    live.unit.isSyncedNow = true
+    open.unit.isSyncedNow = true
+    expect(recovery.flush(targets)).toBeNull()
+
+    closed.unit.isSyncedNow = true
+    expect(recovery.flush(targets)).toMatchObject({ resent: 1, rewritten: 1 })
+    expect(listMessages(closed.unit.doc).map((message) => message.text)).toEqual(['after'])
+    expect(listMessages(open.unit.doc).map((message) => message.text)).toEqual(['new'])
+  })
+
   it('does not wait for a stopped source', () => {
     const { live, closed, open, recovery, targets } = setup()
-    recovery.add(closed.sync, 'invalid_update', [{ id: 'old-5' as MessageId, text: 'text' }])
+    recovery.add(
+      closed.sync,
+      'invalid_update',
+      [{ id: 'old-5' as MessageId, text: 'text' }],
+      NOTHING_REJECTED,
+    )
     live.unit.isSyncedNow = true
     open.unit.isSyncedNow = true
     closed.unit.syncProblem = { kind: 'rejected', reason: 'invalid_update' }

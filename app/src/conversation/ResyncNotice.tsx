@@ -10,7 +10,7 @@ export function ResyncNotice(props: {
 }) {
   const { resynchronization, session } = props
   if (!resynchronization) return null
-  const { resent, lost } = resynchronization
+  const { resent, lost, rewritten } = resynchronization
 
   return (
     <div className="notice notice--warning" data-testid="resync-notice" role="status">
@@ -19,6 +19,7 @@ export function ResyncNotice(props: {
         the server.
         {resent > 0 && ` ${resentSentence(resent)}`}
         {lost > 0 && ` ${lostSentence(lost)}`}
+        {rewritten > 0 && ` ${rewrittenSentence(rewritten)}`}
       </p>
       <button
         type="button"
@@ -39,4 +40,9 @@ function resentSentence(count: number): string {
 function lostSentence(count: number): string {
   if (count === 1) return 'One unsent message could not be sent again.'
   return `${count} unsent messages could not be sent again.`
+}
+
+function rewrittenSentence(count: number): string {
+  if (count === 1) return 'Your unsent edit or reaction was made again.'
+  return `Your ${count} unsent edits and reactions were made again.`
 }

@@ -215,7 +215,8 @@ export class ConversationSession {
       onSettled: () => this.history.noteSettled(segment),
       onNotAuthenticated: () => this.options.onNotAuthenticated(),
       onAccessLost: (_reason, deleted) => this.handleAccessLost(deleted),
-      onRejected: (source, reason, unsent) => this.recovery.add(source, reason, unsent),
+      onRejected: (source, reason, unsent, rejectedState) =>
+        this.recovery.add(source, reason, unsent, rejectedState),
       onQuotaExceeded: () => this.reportStorageFull(),
     }
   }

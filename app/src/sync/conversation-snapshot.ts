@@ -34,6 +34,8 @@ export interface Resynchronization {
   resent: number
   /** Own unsent messages that could not be written again. */
   lost: number
+  /** Own unsent edits, deletions and reactions written again. */
+  rewritten: number
 }
 
 /** Reactions of every message: message id, then emoji, then the users who reacted. */

@@ -16,6 +16,7 @@ import { DocumentConnection } from './document-connection.ts'
 import { PendingMessages, pendingStorageKey } from './pending-messages.ts'
 import { watchQuotaErrors } from './storage-errors.ts'
 import type { UnsentMessage } from './unsent-messages.ts'
+import { writeUnsentChangesAgain } from './unsent-changes.ts'
 import { readUnsentMessages, writeUnsentAgain } from './unsent-messages.ts'
 
 /** Callbacks through which a DocumentSync reports to the conversation that owns it. */
@@ -36,7 +37,16 @@ export interface DocumentSyncEvents {
    * `unsent` are the own messages of the dropped copy that the server had not stored, for
    * the owner to write again as new messages.
    */
-  onRejected: (source: DocumentSync, reason: CloseReason, unsent: UnsentMessage[]) => void
+  /**
+   * The server rejected the local copy, which is dropped: `unsent` lists its own unsent
+   * messages and `rejectedState` is its whole state, for the other unsent changes.
+   */
+  onRejected: (
+    source: DocumentSync,
+    reason: CloseReason,
+    unsent: UnsentMessage[],
+    rejectedState: Uint8Array,
+  ) => void
   /** A write to the local IndexedDB copy failed because the storage quota is used up. */
   onQuotaExceeded: () => void
 }
@@ -202,6 +212,15 @@ export class DocumentSync {
       this.batching = false
       this.refresh()
     }
+  }
+
+  /**
+   * Writes the own changes other than new messages of a dropped copy again, such as offline
+   * edits and reactions. Returns how many were written.
+   */
+  writeChangesAgain(rejectedState: Uint8Array): number {
+    this.assertWritable()
+    return writeUnsentChangesAgain(this.doc, rejectedState, this.options.userId)
   }
 
   /** Applies an own change other than a new message, such as an edit or a reaction. */
@@ -392,10 +411,11 @@ export class DocumentSync {
 
     const ids = this.pending.takeAll()
     const unsent = readUnsentMessages(this.doc, this.options.userId, ids)
+    const rejectedState = Y.encodeStateAsUpdate(this.doc)
     for (const id of ids) this.failed.set(id, reason)
     this.lastResyncAt = now
     this.resyncing = true
-    this.options.events.onRejected(this, reason, unsent)
+    this.options.events.onRejected(this, reason, unsent, rejectedState)
     void this.replaceDocument()
   }
 

@@ -4,11 +4,14 @@ import type { Resynchronization } from './conversation-snapshot.ts'
 import type { DocumentSync } from './document-sync.ts'
 import type { UnsentMessage } from './unsent-messages.ts'
 
-/** Own unsent messages read out of a document whose local copy the server rejected. */
+/** Own unsent changes of a document whose local copy the server rejected. */
 interface RejectedBatch {
   source: DocumentSync
   reason: CloseReason
+  /** Own unsent messages read out of the dropped copy. */
   unsent: UnsentMessage[]
+  /** State of the dropped copy, for its other own unsent changes. */
+  rejectedState: Uint8Array
 }
 
 /** Documents that a recovery waits for before it writes messages again. */
@@ -22,7 +25,8 @@ export interface RecoveryTargets {
 
 /**
  * Keeps the own unsent messages of rejected documents until they can be written again as
- * new messages. It waits for the live document to sync, so that the open segment is the
+ * new messages, and their other own unsent changes, such as edits and reactions, until they
+ * can be written again into the document synced anew. It waits for the live document to sync, so that the open segment is the
  * server's current one, because a segment closed while this device was offline rejects new
  * messages. It also waits for the open segment and every rejected document to sync, so that
  * a message the server stored before the rejection is found and not written twice.
@@ -34,8 +38,13 @@ export class MessageRecovery {
     return this.batches.length > 0
   }
 
-  add(source: DocumentSync, reason: CloseReason, unsent: UnsentMessage[]): void {
-    this.batches.push({ source, reason, unsent })
+  add(
+    source: DocumentSync,
+    reason: CloseReason,
+    unsent: UnsentMessage[],
+    rejectedState: Uint8Array,
+  ): void {
+    this.batches.push({ source, reason, unsent, rejectedState })
   }
 
   /**
@@ -52,8 +61,14 @@ export class MessageRecovery {
     this.batches = []
     const unsent = batches.flatMap((batch) => batch.unsent)
     const { written, lost } = open.writeAgain(unsent, isStored)
+    let rewritten = 0
+    for (const { source, rejectedState } of batches) {
+      // A source that stopped syncing keeps its changes off the server, as its messages.
+      if (source.isSyncedNow && source.canWrite)
+        rewritten += source.writeChangesAgain(rejectedState)
+    }
     const reason = batches.at(-1)?.reason ?? 'invalid_update'
-    return { reason, resent: written.length, lost }
+    return { reason, resent: written.length, lost, rewritten }
   }
 
   clear(): void {
