@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { Conversation } from '../../shared/api.ts'
@@ -6,6 +7,7 @@ import {
   deleteMessage,
   editMessage,
   listMessages,
+  listReactions,
   listSystemEvents,
   MODERATION_ROOT,
   messagesOf,
@@ -119,6 +121,33 @@ async function storedDoc(server: TestServer, name: string): Promise<Y.Doc> {
   const stored = await server.server.services.documents.load(name)
   if (stored) Y.applyUpdate(doc, stored)
   return doc
+}
+
+/**
+ * Returns every stored row that could contain a conversation's text: the update rows and
+ * snapshots of its documents, and its conversations row with the preview, as raw bytes.
+ */
+async function storedRows(server: TestServer, conversationId: ConversationId): Promise<Buffer[]> {
+  const { db } = server.server.services
+  const prefix = `${conversationDocumentName(conversationId)}%`
+  const updates = await db
+    .selectFrom('document_updates')
+    .select('data')
+    .where('name', 'like', prefix)
+    .execute()
+  const snapshots = await db
+    .selectFrom('documents')
+    .select('snapshot')
+    .where('name', 'like', prefix)
+    .execute()
+  const conversation = await sql<{ row: string }>`
+    select c::text as row from conversations c where c.id = ${conversationId}
+  `.execute(db)
+  return [
+    ...updates.map((row) => Buffer.from(row.data)),
+    ...snapshots.flatMap((row) => (row.snapshot ? [Buffer.from(row.snapshot)] : [])),
+    ...conversation.rows.map((row) => Buffer.from(row.row)),
+  ]
 }
 
 /** Returns the stored messages of each segment from the live document to segment `last`. */
@@ -333,6 +362,76 @@ describe('history segments', () => {
       'fills the segment',
       'written offline',
     ])
+  })
+
+  it('offline changes in a closed segment converge', async () => {
+    const { ana, ben, group, anaDevice, benDevice } = await groupOfTwo()
+    for (const text of ['one', 'two', 'three']) await anaDevice.send(text)
+    const anas = await anaDevice.send('draft-text-5521')
+    const bensKept = await benDevice.send('kept by Ben')
+    const bensDeleted = await benDevice.send('secret-text-4471')
+    await anaDevice.send('in the open segment')
+    expect(await storedOpenSegment(server, group.id)).toBe(2)
+    const name = segmentDocumentName(group.id, 1)
+
+    /** Syncs a copy of closed segment 1 into a document that then stays offline. */
+    const offlineCopy = async (user: ApiUser): Promise<Y.Doc> => {
+      const doc = new Y.Doc()
+      const client = await RawSyncClient.open(server.url, name, user.token, doc)
+      await client.pull()
+      client.close()
+      return doc
+    }
+    /** Syncs what an offline copy lacks, then sends what the server lacks of it. */
+    const reconnect = async (user: ApiUser, doc: Y.Doc) => {
+      const client = await RawSyncClient.open(server.url, name, user.token, doc)
+      await client.pull()
+      const outcome = await client.sendUpdate(
+        Y.encodeStateAsUpdate(doc, client.serverStateVector),
+        SyncStep.Step2,
+      )
+      client.close()
+      return outcome
+    }
+    const anaCopy = await offlineCopy(ana)
+    const benCopy = await offlineCopy(ben)
+    editMessage(anaCopy, { messageId: anas.id, userId: ana.user.id, text: 'final-text-5522' })
+    toggleReaction(anaCopy, { messageId: bensKept.id, userId: ana.user.id, emoji: '👍' })
+    deleteMessage(benCopy, { messageId: bensDeleted.id, userId: ben.user.id })
+    toggleReaction(benCopy, { messageId: anas.id, userId: ben.user.id, emoji: '🎉' })
+
+    expect(await reconnect(ana, anaCopy)).toEqual({ kind: 'acknowledged', applied: true })
+    expect(await reconnect(ben, benCopy)).toEqual({ kind: 'acknowledged', applied: true })
+    // Ana's copy missed Ben's changes, which reach it on the next sync.
+    const anaSynced = await RawSyncClient.open(server.url, name, ana.token, anaCopy)
+    await anaSynced.pull()
+    anaSynced.close()
+
+    const stored = await storedDoc(server, name)
+    const copies = [anaCopy, benCopy, stored]
+    for (const copy of copies) {
+      expect(listMessages(copy)).toEqual(listMessages(stored))
+      expect(listReactions(copy)).toEqual(listReactions(stored))
+    }
+    expect(textsOf(listMessages(stored))).toEqual(['final-text-5522', 'kept by Ben', ''])
+    expect(listMessages(stored)[2]?.deleted).toBe(true)
+    expect(listReactions(stored)).toEqual(
+      new Map([
+        [anas.id, new Map([['🎉', [ben.user.id]]])],
+        [bensKept.id, new Map([['👍', [ana.user.id]]])],
+      ]),
+    )
+
+    // After compaction no row contains the deleted or the replaced text, which rows
+    // contained before.
+    const before = await storedRows(server, group.id)
+    expect(before.some((row) => row.includes('secret-text-4471'))).toBe(true)
+    expect(before.some((row) => row.includes('draft-text-5521'))).toBe(true)
+    await server.server.services.documents.compact(name)
+    const rows = await storedRows(server, group.id)
+    expect(rows.some((row) => row.includes('final-text-5522'))).toBe(true)
+    expect(rows.some((row) => row.includes('secret-text-4471'))).toBe(false)
+    expect(rows.some((row) => row.includes('draft-text-5521'))).toBe(false)
   })
 
   it('unread counts span segments', async () => {
