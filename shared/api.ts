@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ConversationId, UserId } from './ids.ts'
+import type { ConversationId, MessageId, UserId } from './ids.ts'
 
 /** A user as the API returns it. */
 export interface User {
@@ -19,6 +19,13 @@ export interface MessagePreview {
   authorId: UserId
   text: string
   createdAt: string
+}
+
+/** Place of a message in a conversation's history, as the API returns it. */
+export interface MessageLocation {
+  id: MessageId
+  /** History segment whose document contains the message, 0 for the live document. */
+  segment: number
 }
 
 /** A conversation as the API returns it. Times are ISO 8601 strings. */

@@ -4,10 +4,12 @@ import {
   addMemberBody,
   type Conversation,
   createConversationBody,
+  type MessageLocation,
   updateConversationBody,
   updateMemberBody,
 } from '../../shared/api.ts'
 import { ID_PATTERN, type MessageId, type UserId } from '../../shared/ids.ts'
+import { MessageIndex } from '../persistence/message-index.ts'
 import { ApiError } from './api-error.ts'
 import { type AppEnv, requireSession } from './auth-context.ts'
 import { parseBody } from './parse-body.ts'
@@ -18,6 +20,7 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const store = services.conversations
   const { writes, notifier } = services.chat
+  const messageIndex = new MessageIndex(services.db)
 
   /** Tells the members' devices, and those of users who just left, to fetch their list. */
   const notifyMembers = (conversation: Conversation, ...others: UserId[]) =>
@@ -202,6 +205,18 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     }
     notifyMembers(conversation, targetId)
     return c.body(null, 204)
+  })
+
+  // Returns the history segment that contains a message, so that a client shows an old
+  // message, such as the original of a reply, without opening every segment before it.
+  app.get('/conversations/:id/messages/:messageId', async (c) => {
+    const conversation = await memberView(c)
+    const messageId = c.req.param('messageId') ?? ''
+    if (!ID_PATTERN.test(messageId)) throw new ApiError('not_found', 'no such message')
+    const located = await messageIndex.locate(conversation.id, messageId)
+    if (!located) throw new ApiError('not_found', 'no such message')
+    const message: MessageLocation = { id: messageId as MessageId, segment: located.segment }
+    return c.json({ message })
   })
 
   // Removes a message as a group admin. The text leaves the document and a moderation

@@ -434,6 +434,41 @@ describe('history segments', () => {
     expect(rows.some((row) => row.includes('draft-text-5521'))).toBe(false)
   })
 
+  it('locates a message in its segment', async () => {
+    const { ana, ben, group, anaDevice } = await groupOfTwo()
+    const sent: ChatMessage[] = []
+    for (const text of ['one', 'two', 'three', 'four', 'five', 'six', 'seven']) {
+      sent.push(await anaDevice.send(text))
+    }
+    const locate = (user: ApiUser, messageId: string) =>
+      user.request<{ message?: { id: string; segment: number }; error?: { code: string } }>(
+        'GET',
+        `/api/conversations/${group.id}/messages/${messageId}`,
+      )
+
+    // The index follows the acknowledgement of the newest message by a moment.
+    const locateAll = () => Promise.all(sent.map((message) => locate(ben, message.id)))
+    await expect
+      .poll(async () => (await locateAll()).map((response) => response.status))
+      .toEqual(sent.map(() => 200))
+    const located = await locateAll()
+    expect(located.map((response) => response.body.message?.segment)).toEqual([0, 0, 0, 1, 1, 1, 2])
+    expect(located[4]?.body.message?.id).toBe(sent[4]?.id)
+
+    const outsider = await createApiUser(server.url, 'eve')
+    const cases = [
+      await locate(outsider, sent[0]!.id),
+      await locate(ana, 'nosuchmessage00000000'),
+      await locate(ana, 'not%20an%20id'),
+    ]
+    expect(cases.map((response) => response.status)).toEqual([404, 404, 404])
+    expect(cases.map((response) => response.body.error?.code)).toEqual([
+      'not_found',
+      'not_found',
+      'not_found',
+    ])
+  })
+
   it('unread counts span segments', async () => {
     const { ben, group, anaDevice, benDevice } = await groupOfTwo()
     const sent: ChatMessage[] = []

@@ -490,7 +490,11 @@ describe('SegmentHistory', () => {
     return fields as unknown as DocumentSync
   }
 
-  function history(live: DocumentSync) {
+  function history(
+    live: DocumentSync,
+    locate: (messageId: MessageId) => Promise<number | undefined> = () =>
+      Promise.resolve(undefined),
+  ) {
     const created: number[] = []
     const segments = new SegmentHistory({
       live,
@@ -500,6 +504,7 @@ describe('SegmentHistory', () => {
         created.push(segment)
         return unit(segment)
       },
+      locate,
       onChange: () => {},
     })
     return { segments, created }
@@ -525,6 +530,32 @@ describe('SegmentHistory', () => {
     segments.learnOpenSegment(3)
     expect(segments.view().openSegment).toBe(5)
     expect(created).toEqual([5])
+    segments.destroy()
+  })
+
+  it('opens the located segment at once', async () => {
+    const liveDoc = new Y.Doc()
+    liveDoc.getMap(SEGMENTS_ROOT).set(OPEN_SEGMENT_KEY, 6)
+    const { segments, created } = history(unit(0, liveDoc), () => Promise.resolve(2))
+    segments.update()
+    expect(created).toEqual([6])
+
+    void segments.findEarlier('old-message' as MessageId)
+    await vi.waitFor(() => expect(created).toContain(2))
+    expect(created.slice(1).sort()).toEqual([2, 3, 4, 5])
+    segments.destroy()
+  })
+
+  it('waits for the shown segments without a location', async () => {
+    const liveDoc = new Y.Doc()
+    liveDoc.getMap(SEGMENTS_ROOT).set(OPEN_SEGMENT_KEY, 6)
+    const { segments, created } = history(unit(0, liveDoc))
+    segments.update()
+
+    void segments.findEarlier('old-message' as MessageId)
+    // Segment 6 has not synced, so the search cannot tell yet whether it contains the message.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(created).toEqual([6])
     segments.destroy()
   })
 })

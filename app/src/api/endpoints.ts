@@ -3,10 +3,11 @@ import type {
   CreateConversationBody,
   CredentialsBody,
   MemberRole,
+  MessageLocation,
   SignupBody,
   User,
 } from '../../../shared/api.ts'
-import type { ConversationId, UserId } from '../../../shared/ids.ts'
+import type { ConversationId, MessageId, UserId } from '../../../shared/ids.ts'
 import { request } from './http.ts'
 
 /** The REST endpoints of the server, one function each. */
@@ -32,4 +33,6 @@ export const api = {
     request<unknown>('PATCH', `/api/conversations/${id}/members/${userId}`, { role }),
   removeMember: (id: ConversationId, userId: UserId) =>
     request<undefined>('DELETE', `/api/conversations/${id}/members/${userId}`),
+  locateMessage: (id: ConversationId, messageId: MessageId) =>
+    request<{ message: MessageLocation }>('GET', `/api/conversations/${id}/messages/${messageId}`),
 }

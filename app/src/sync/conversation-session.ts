@@ -3,6 +3,7 @@ import type { ChangeResult, TextCheck } from '../../../shared/chat-document.ts'
 import { deleteMessage, editMessage } from '../../../shared/chat-document.ts'
 import { conversationDocumentName, segmentDocumentName } from '../../../shared/document-names.ts'
 import type { ConversationId, MessageId, UserId } from '../../../shared/ids.ts'
+import { api } from '../api/endpoints.ts'
 import type {
   ConversationSnapshot,
   Resynchronization,
@@ -77,6 +78,11 @@ export class ConversationSession {
         this.reportStorageFull(),
       ),
       createUnit: (segment) => this.createUnit(segment),
+      locate: (messageId) =>
+        api.locateMessage(conversationId, messageId).then(
+          ({ message }) => message.segment,
+          () => undefined,
+        ),
       onChange: this.refresh,
     })
     this.snapshot = this.buildSnapshot()

@@ -23,6 +23,11 @@ export interface SegmentHistoryOptions {
   unsynced: UnsyncedSegments
   /** Creates the DocumentSync of a history segment from 1 on. */
   createUnit: (segment: number) => DocumentSync
+  /**
+   * Returns the segment that contains a message as the server indexed it, or undefined when
+   * it cannot tell, such as offline.
+   */
+  locate: (messageId: MessageId) => Promise<number | undefined>
   onChange: () => void
 }
 
@@ -164,13 +169,21 @@ export class SegmentHistory {
   }
 
   /**
-   * Loads older segments one by one until one contains the message, for a reply whose
-   * original is not shown. Resolves to whether it was found.
+   * Shows older segments until one contains the message, for a reply whose original is not
+   * shown. The segment that the server names for the message is shown at once, with every
+   * segment after it. Without one, or when it lacks the message, older segments load one by
+   * one. Resolves to whether the message was found.
    */
   async findEarlier(messageId: MessageId): Promise<boolean> {
     this.searching = true
     this.options.onChange()
     try {
+      const located = await this.options.locate(messageId)
+      if (located !== undefined && this.range && !this.destroyed && located < this.range.first) {
+        this.range = { ...this.range, first: located }
+        this.ensureShownUnits()
+        this.options.onChange()
+      }
       for (;;) {
         await this.until(() => this.view().ready && !this.view().loadingOlder)
         if (this.destroyed || !this.range) return false
