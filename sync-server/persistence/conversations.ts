@@ -136,6 +136,7 @@ export class ConversationStore {
   /**
    * Marks a conversation deleted; members keep a row so their devices learn of the deletion.
    * Its message index goes, since nothing counts unread messages of a deleted conversation.
+   * message_index has no foreign key to conversations, so only this delete removes its rows.
    */
   async markDeleted(id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

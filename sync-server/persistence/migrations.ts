@@ -153,12 +153,64 @@ const messageIndexBySegment: Migration = {
   },
 }
 
+/**
+ * Drops the foreign key from message_index to conversations. Checking it locked the
+ * conversation row for every indexed message, which wrote a WAL record each time. No code
+ * deletes conversation rows, because a deleted conversation keeps its row, and markDeleted
+ * deletes its message_index rows itself.
+ */
+const messageIndexWithoutForeignKey: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('message_index')
+      .dropConstraint('message_index_conversation_id_fkey')
+      .execute()
+  },
+}
+
+/**
+ * Makes (name, seq) the primary key of document_updates in place of seq alone, so that each
+ * appended update writes one index entry instead of two. Every query of the table filters
+ * by name, and the sequence behind seq keeps seq unique on its own.
+ */
+const documentUpdatesKeyedByName: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('document_updates').dropConstraint('document_updates_pkey').execute()
+    await db.schema.dropIndex('document_updates_name_seq').execute()
+    await db.schema
+      .alterTable('document_updates')
+      .addPrimaryKeyConstraint('document_updates_pkey', ['name', 'seq'])
+      .execute()
+  },
+}
+
+/**
+ * Lets message_index store NULL for a message without mentions, which takes no bytes in the
+ * row, unlike an empty array. In the persistence benchmark, this shrank the WAL record of an
+ * inserted row from 151 to 139 bytes. Rows written before keep their empty arrays.
+ */
+const messageIndexNullMentions: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('message_index')
+      .alterColumn('mentions', (col) => col.dropNotNull())
+      .execute()
+    await db.schema
+      .alterTable('message_index')
+      .alterColumn('mentions', (col) => col.dropDefault())
+      .execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_message_index': messageIndex,
   '0003_client_ids': clientIds,
   '0004_history_segments': historySegments,
   '0005_message_index_by_segment': messageIndexBySegment,
+  '0006_message_index_without_foreign_key': messageIndexWithoutForeignKey,
+  '0007_document_updates_keyed_by_name': documentUpdatesKeyedByName,
+  '0008_message_index_null_mentions': messageIndexNullMentions,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -258,4 +258,25 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
     const listed = response.body.conversations.filter((c) => groups.some((g) => g.id === c.id))
     expect(listed.map((c) => c.unreadCount)).toEqual([1, 1, 1, 1])
   })
+
+  it('deleting a conversation empties its index', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const group = await createGroup(ana, [ben])
+    const anaClient = await open(ana, group.id)
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'gone soon' })
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'me too', mentions: [ben.user.id] })
+    await waitForAcknowledged(anaClient)
+    await expectCounts(ben, group.id, { unreadCount: 2, mentionCount: 1 })
+
+    const deletion = await ana.request('DELETE', `/api/conversations/${group.id}`)
+    const indexed = await server.server.services.db
+      .selectFrom('message_index')
+      .select('message_id')
+      .where('conversation_id', '=', group.id)
+      .execute()
+
+    expect(deletion.status).toBe(204)
+    expect(indexed).toEqual([])
+  })
 })

@@ -361,6 +361,9 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       '0003_client_ids',
       '0004_history_segments',
       '0005_message_index_by_segment',
+      '0006_message_index_without_foreign_key',
+      '0007_document_updates_keyed_by_name',
+      '0008_message_index_null_mentions',
     ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
   })

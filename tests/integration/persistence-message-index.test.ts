@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newId, type UserId } from '../../shared/ids.ts'
+import { ConversationStore } from '../../sync-server/persistence/conversations.ts'
+import { openDatabase, type OpenDatabase } from '../../sync-server/persistence/database.ts'
+import { type IndexedMessage, MessageIndex } from '../../sync-server/persistence/message-index.ts'
+import { createDatabase, type TestDatabase } from '../helpers/databases.ts'
+
+/** Returns an indexed message by the given author with a fresh id. */
+function message(authorId: UserId, mentions: string[] = []): IndexedMessage {
+  return { messageId: newId(), authorId, mentions, deleted: false }
+}
+
+describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
+  let database: TestDatabase
+  let opened: OpenDatabase
+  let index: MessageIndex
+  let conversations: ConversationStore
+
+  beforeAll(async () => {
+    database = await createDatabase(kind)
+    opened = await openDatabase({ databaseUrl: database.databaseUrl, dataDir: database.dataDir })
+    index = new MessageIndex(opened.db)
+    conversations = new ConversationStore(opened.db)
+  })
+  afterAll(async () => {
+    await opened.close()
+    await database.drop()
+  })
+
+  /** Creates two users and a group of both, and returns their ids. */
+  const groupOfTwo = async () => {
+    const [ana, ben] = [newId() as UserId, newId() as UserId]
+    await opened.db
+      .insertInto('users')
+      .values(
+        [ana, ben].map((id) => ({
+          id,
+          username: id,
+          username_key: id,
+          display_name: id,
+          password_hash: 'unused',
+        })),
+      )
+      .execute()
+    const group = await conversations.createGroup(ana, 'index test', [ben])
+    return { ana, ben, conversationId: group.id }
+  }
+
+  /** Returns the message ids of a conversation in the order of their seq. */
+  const indexedIds = async (conversationId: string) => {
+    const rows = await opened.db
+      .selectFrom('message_index')
+      .select('message_id')
+      .where('conversation_id', '=', conversationId)
+      .orderBy('seq')
+      .execute()
+    return rows.map((row) => row.message_id)
+  }
+
+  it('inserts new messages in the given order', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    const first = [message(ana), message(ana)]
+    const second = Array.from({ length: 12 }, () => message(ana))
+
+    expect(await index.upsert(conversationId, 0, first)).toBe(2)
+    // Already indexed messages mixed in keep their place and are not counted.
+    expect(await index.upsert(conversationId, 0, [...second, ...first])).toBe(12)
+
+    expect(await indexedIds(conversationId)).toEqual(
+      [...first, ...second].map((entry) => entry.messageId),
+    )
+  })
+
+  it('changes nothing on a repeat', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    const messages = [message(ana), message(ana, [ana])]
+    await index.upsert(conversationId, 0, messages)
+
+    expect(await index.upsert(conversationId, 0, messages)).toBe(0)
+    expect(await index.count(conversationId, 0)).toBe(2)
+  })
+
+  it('updates mentions and the deleted flag', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const plain = message(ana)
+    const mentioning = message(ana, [ben])
+    const removed = message(ana)
+    await index.upsert(conversationId, 0, [plain, mentioning, removed])
+
+    const changed = await index.upsert(conversationId, 1, [
+      { ...plain, mentions: [ben] },
+      { ...mentioning, mentions: [] },
+      { ...removed, deleted: true },
+    ])
+    const counts = await index.countUnread(ben, [conversationId])
+
+    expect(changed).toBe(3)
+    expect(counts.get(conversationId)).toEqual({ unreadCount: 2, mentionCount: 1 })
+    expect(await index.count(conversationId, 0)).toBe(3)
+  })
+
+  it('counts mentions only where a message has them', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    await index.upsert(conversationId, 0, [message(ana), message(ana, [ben]), message(ana, [ana])])
+
+    const counts = await index.countUnread(ben, [conversationId])
+
+    expect(counts.get(conversationId)).toEqual({ unreadCount: 3, mentionCount: 1 })
+  })
+
+  it('treats an empty mentions array of older rows as none', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const older = message(ana)
+    // Rows written before mentions became nullable hold an empty array.
+    await opened.db
+      .insertInto('message_index')
+      .values({
+        conversation_id: conversationId,
+        message_id: older.messageId,
+        author_id: ana,
+        mentions: [],
+        deleted: false,
+      })
+      .execute()
+
+    expect(await index.upsert(conversationId, 0, [older])).toBe(0)
+    expect((await index.countUnread(ben, [conversationId])).get(conversationId)).toEqual({
+      unreadCount: 1,
+      mentionCount: 0,
+    })
+  })
+
+  it('deleting a conversation removes its index rows', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    const other = await groupOfTwo()
+    await index.upsert(conversationId, 0, [message(ana), message(ana)])
+    await index.upsert(conversationId, 1, [message(ana)])
+    await index.upsert(other.conversationId, 0, [message(other.ana)])
+
+    await conversations.markDeleted(conversationId)
+
+    expect(await indexedIds(conversationId)).toEqual([])
+    expect(await indexedIds(other.conversationId)).toHaveLength(1)
+  })
+})
+
+describe('MessageIndex with concurrent writers on postgres', () => {
+  let database: TestDatabase
+  let opened: OpenDatabase
+
+  beforeAll(async () => {
+    database = await createDatabase('postgres')
+    opened = await openDatabase({ databaseUrl: database.databaseUrl, dataDir: database.dataDir })
+  })
+  afterAll(async () => {
+    await opened.close()
+    await database.drop()
+  })
+
+  it('indexes a concurrently inserted message once', async () => {
+    const index = new MessageIndex(opened.db)
+    const conversationId = newId()
+    const authorId = newId() as UserId
+    const shared = message(authorId, [authorId])
+    const own = message(authorId)
+    let concurrent: Promise<number> | undefined
+
+    await opened.db.transaction().execute(async (trx) => {
+      await new MessageIndex(trx).upsert(conversationId, 0, [shared])
+      // This upsert does not see the uncommitted row, so its insert waits on the primary
+      // key until the commit below and then fails. Its retry sees the committed row.
+      concurrent = index.upsert(conversationId, 0, [own, shared])
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    })
+    const changed = await concurrent
+
+    const rows = await opened.db
+      .selectFrom('message_index')
+      .select(['message_id', 'mentions'])
+      .where('conversation_id', '=', conversationId)
+      .orderBy('seq')
+      .execute()
+    expect(changed).toBe(1)
+    expect(rows).toEqual([
+      { message_id: shared.messageId, mentions: [authorId] },
+      { message_id: own.messageId, mentions: null },
+    ])
+  })
+})
