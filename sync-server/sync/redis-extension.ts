@@ -1,16 +1,152 @@
+import { randomUUID } from 'node:crypto'
 import { Redis as RedisSync } from '@hocuspocus/extension-redis'
+import {
+  type Document,
+  isTransactionOrigin,
+  type onChangePayload,
+  OutgoingMessage,
+} from '@hocuspocus/server'
 import { Redis } from 'ioredis'
+import * as decoding from 'lib0/decoding'
+import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.ts'
 
-/** Creates the Hocuspocus Redis extension, which relays updates and awareness between instances. */
-export function createRedisExtension(redisUrl: string, logger: Logger): RedisSync {
-  return new RedisSync({
-    createClient: () => {
-      const client = new Redis(redisUrl)
-      client.on('error', (error) =>
-        logger.error({ event: 'redis_error', err: error }, 'sync relay Redis error'),
+/** Key prefix of the extension's channels, its default. */
+const CHANNEL_PREFIX = 'hocuspocus'
+/**
+ * Time in ms after which a document that keeps changing announces its state vector again,
+ * so that another instance that missed a relayed update catches up without waiting for a gap.
+ */
+export const STATE_ANNOUNCE_INTERVAL_MS = 5_000
+/** Shortest time in ms between two state requests of one document after relay gaps. */
+const GAP_REQUEST_INTERVAL_MS = 1_000
+
+/**
+ * The Hocuspocus Redis extension with updates pushed between instances. The extension
+ * publishes the document's state vector (sync step 1) on each change. The other instance
+ * replies with its own state vector, and the sender replies to that with the update: four
+ * messages and two diffs of the whole document per change. Here each change publishes the
+ * update itself, merged per event-loop turn, which the other instances apply on arrival.
+ * The extension's exchange of state vectors still runs when a document loads, every
+ * STATE_ANNOUNCE_INTERVAL_MS while it changes, and when an instance receives an update
+ * whose predecessors it lacks, so an update that Redis dropped is repaired.
+ */
+export class UpdateRelay extends RedisSync {
+  private readonly ownIdentifier: string
+  private readonly queued = new Map<string, Uint8Array[]>()
+  private flushScheduled = false
+  private readonly lastAnnounced = new Map<string, number>()
+  private readonly lastGapRequest = new Map<string, number>()
+
+  constructor(
+    createClient: () => Redis,
+    private readonly log: Logger,
+  ) {
+    const identifier = `host-${randomUUID()}`
+    super({ createClient, identifier, prefix: CHANNEL_PREFIX })
+    this.ownIdentifier = identifier
+    this.sub.on('messageBuffer', this.requestStateOnGap)
+  }
+
+  override async onChange(data: onChangePayload): Promise<void> {
+    const origin: unknown = data.transactionOrigin
+    if (isTransactionOrigin(origin) && origin.source === 'redis') return
+    const { documentName } = data
+    const updates = this.queued.get(documentName)
+    if (updates) updates.push(data.update)
+    else this.queued.set(documentName, [data.update])
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(this.publishQueued)
+    }
+
+    const now = Date.now()
+    if (now - (this.lastAnnounced.get(documentName) ?? 0) < STATE_ANNOUNCE_INTERVAL_MS) return
+    this.lastAnnounced.set(documentName, now)
+    await super.onChange(data)
+  }
+
+  override async afterUnloadDocument(
+    data: Parameters<RedisSync['afterUnloadDocument']>[0],
+  ): Promise<void> {
+    await super.afterUnloadDocument(data)
+    if (data.instance.documents.has(data.documentName)) return
+    this.lastAnnounced.delete(data.documentName)
+    this.lastGapRequest.delete(data.documentName)
+  }
+
+  private readonly publishQueued = (): void => {
+    this.flushScheduled = false
+    const queued = [...this.queued]
+    this.queued.clear()
+    for (const [documentName, updates] of queued) {
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+      const message = new OutgoingMessage(documentName).createSyncMessage().writeUpdate(update)
+      this.publish(documentName, message)
+    }
+  }
+
+  /**
+   * Requests the state of a document from the other instances when an update relayed from them
+   * left it with structs whose predecessors are missing, as after a message that Redis
+   * dropped during a reconnect.
+   */
+  private readonly requestStateOnGap = (_channel: Buffer, data: Buffer): void => {
+    const identifierLength = data[0] ?? 0
+    if (data.toString('utf8', 1, identifierLength + 1) === this.ownIdentifier) return
+    let documentName: string
+    try {
+      documentName = decoding.readVarString(
+        decoding.createDecoder(data.subarray(identifierLength + 1)),
       )
-      return client
-    },
-  })
+    } catch {
+      return
+    }
+    const document = this.instance.documents.get(documentName)
+    if (!document || !hasGap(document)) return
+    const now = Date.now()
+    if (now - (this.lastGapRequest.get(documentName) ?? 0) < GAP_REQUEST_INTERVAL_MS) return
+    this.lastGapRequest.set(documentName, now)
+    this.log.warn(
+      { event: 'relay_gap', documentName },
+      'a relayed update lacks earlier updates; requesting the state from the other instances',
+    )
+    const message = new OutgoingMessage(documentName)
+      .createSyncMessage()
+      .writeFirstSyncStepFor(document)
+    this.publish(documentName, message)
+  }
+
+  private publish(documentName: string, message: OutgoingMessage): void {
+    const prefix = Buffer.from(this.ownIdentifier, 'utf8')
+    const payload = Buffer.concat([
+      Buffer.from([prefix.length]),
+      prefix,
+      Buffer.from(message.toUint8Array()),
+    ])
+    this.pub
+      .publish(`${CHANNEL_PREFIX}:${documentName}`, payload)
+      .catch((error: unknown) =>
+        this.log.error(
+          { event: 'relay_publish_failed', documentName, err: error },
+          'failed to publish a document update to Redis',
+        ),
+      )
+  }
+}
+
+/** Returns whether a document has updates that wait for missing predecessors. */
+function hasGap(document: Document): boolean {
+  return document.store.pendingStructs !== null || document.store.pendingDs !== null
+}
+
+/** Creates the Redis relay, which carries updates and awareness between instances. */
+export function createRedisExtension(redisUrl: string, logger: Logger): UpdateRelay {
+  return new UpdateRelay(() => {
+    const client = new Redis(redisUrl)
+    client.on('error', (error) =>
+      logger.error({ event: 'redis_error', err: error }, 'sync relay Redis error'),
+    )
+    return client
+  }, logger)
 }

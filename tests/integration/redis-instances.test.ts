@@ -13,6 +13,7 @@ import {
   waitForSync,
 } from '../helpers/clients.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { UpdateRelay } from '../../sync-server/sync/redis-extension.ts'
 
 /** Time a closed client gets to receive a message that it must not receive. */
 const SETTLE_MS = 300
@@ -85,6 +86,29 @@ describe('two instances linked by Redis', () => {
     const rows = await first.server.services.documents.pendingUpdateCount(name)
 
     expect(rows - before).toBe(1)
+  })
+
+  it('repairs an update that Redis dropped', async () => {
+    const { ana, name, anaClient, benClient } = await groupAcrossInstances()
+    const relay = second.server.engine.hocuspocus.configuration.extensions.find(
+      (extension) => extension instanceof UpdateRelay,
+    )
+    if (!relay) throw new Error('the second instance has no Redis relay')
+    const channel = `hocuspocus:${name}`
+
+    // The second instance misses the first message, as during a Redis reconnect.
+    await relay.sub.unsubscribe(channel)
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'dropped on the way' })
+    await waitForAcknowledged(anaClient)
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+    expect(textsOf(benClient)).toEqual([])
+    await relay.sub.subscribe(channel)
+
+    // The next update depends on the dropped one, so the second instance requests the state.
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'relayed' })
+    await waitFor(() => textsOf(benClient).length === 2, 'Ben to receive both messages')
+
+    expect(textsOf(benClient)).toEqual(['dropped on the way', 'relayed'])
   })
 
   it('serves a late joiner on the other instance', async () => {
