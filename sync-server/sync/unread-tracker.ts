@@ -1,3 +1,4 @@
+import { isTransactionOrigin } from '@hocuspocus/server'
 import * as Y from 'yjs'
 import {
   isReadMarker,
@@ -18,6 +19,13 @@ const RETRY_MAX_MS = 30_000
  * whenever messages of the conversation are indexed on this instance.
  */
 const PENDING_READER_MS = 30_000
+/**
+ * Delay, in ms, before changes relayed from another instance are written to the index. The
+ * instance that accepted a change indexes it at once, so the delayed write usually finds
+ * every row in place and changes nothing. It covers an instance that stopped before it
+ * indexed, and it keeps two instances from inserting the same rows at the same moment.
+ */
+const RELAYED_DELAY_MS = 2_000
 
 /** Dependencies of an UnreadTracker besides its document. */
 export interface UnreadTrackerDeps {
@@ -51,6 +59,9 @@ interface PendingWork {
  */
 export class UnreadTracker {
   private work: PendingWork = { reconcile: true, messages: new Set(), readers: new Set() }
+  /** Changes relayed from another instance, written after RELAYED_DELAY_MS. */
+  private relayed: PendingWork = { reconcile: false, messages: new Set(), readers: new Set() }
+  private relayedTimer: NodeJS.Timeout | undefined
   private writing = false
   private retryDelayMs = RETRY_FIRST_MS
   private retryTimer: NodeJS.Timeout | undefined
@@ -73,6 +84,7 @@ export class UnreadTracker {
   detach(): void {
     this.detached = true
     clearTimeout(this.retryTimer)
+    clearTimeout(this.relayedTimer)
     messagesOf(this.doc).unobserveDeep(this.onMessagesChanged)
     if (this.segment === 0) this.doc.getMap(READS_ROOT).unobserve(this.onReadsChanged)
     this.doc.getMap(MODERATION_ROOT).unobserve(this.onModerationChanged)
@@ -92,26 +104,48 @@ export class UnreadTracker {
   private readonly onMessagesChanged = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
     const messages = messagesOf(this.doc)
     for (const event of events) {
+      const work = this.workFor(event.transaction)
       if (event.target === messages) {
-        for (const entry of insertedMaps(event.transaction, messages)) this.work.messages.add(entry)
+        for (const entry of insertedMaps(event.transaction, messages)) work.messages.add(entry)
       } else if (event.target instanceof Y.Map && event.target.parent === messages) {
-        this.work.messages.add(event.target as Y.Map<unknown>)
+        work.messages.add(event.target as Y.Map<unknown>)
       }
     }
   }
 
   private readonly onReadsChanged = (event: Y.YMapEvent<unknown>) => {
-    for (const userId of event.keysChanged as Set<string>) this.work.readers.add(userId)
+    const work = this.workFor(event.transaction)
+    for (const userId of event.keysChanged as Set<string>) work.readers.add(userId)
   }
 
   private readonly onModerationChanged = (event: Y.YMapEvent<unknown>) => {
     // The server's moderation also edits the message map, so this only matters for a
     // moderation record that arrives without that edit.
+    const work = this.workFor(event.transaction)
     const wanted = event.keysChanged as Set<string>
     for (const entry of messagesOf(this.doc)) {
       const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined
-      if (typeof id === 'string' && wanted.has(id)) this.work.messages.add(entry)
+      if (typeof id === 'string' && wanted.has(id)) work.messages.add(entry)
     }
+  }
+
+  /**
+   * Returns the work that collects a transaction's changes: the delayed one for a change
+   * relayed from another instance, which starts the delay, else the one that flush writes.
+   */
+  private workFor(transaction: Y.Transaction): PendingWork {
+    const origin: unknown = transaction.origin
+    if (!isTransactionOrigin(origin) || origin.source !== 'redis') return this.work
+    if (!this.relayedTimer && !this.detached) {
+      this.relayedTimer = setTimeout(() => {
+        this.relayedTimer = undefined
+        for (const entry of this.relayed.messages) this.work.messages.add(entry)
+        for (const userId of this.relayed.readers) this.work.readers.add(userId)
+        this.relayed = { reconcile: false, messages: new Set(), readers: new Set() }
+        this.flush()
+      }, RELAYED_DELAY_MS)
+    }
+    return this.relayed
   }
 
   private hasWork(): boolean {
