@@ -1,5 +1,6 @@
-import type { Connection } from '@hocuspocus/server'
+import type { Connection, Document } from '@hocuspocus/server'
 import type { CloseReason } from '../../shared/errors.ts'
+import type { SyncContext } from './sync-engine.ts'
 
 /** Who opened a document connection. */
 export interface ConnectionOwner {
@@ -20,28 +21,44 @@ const CLOSE_CODES: Record<CloseReason, number> = {
   server_restarting: 4503,
 }
 
-/** Open document connections of this instance, so that they can be closed by owner. */
+/**
+ * Closes this instance's document connections by owner. It reads them from the loaded
+ * Hocuspocus documents rather than keeping its own map, so that a connection costs it
+ * nothing. A connection is in its document from the moment Hocuspocus creates it, before
+ * the `connected` hook runs, until it closes.
+ */
 export class ConnectionRegistry {
-  private readonly owners = new Map<Connection, ConnectionOwner>()
+  constructor(private readonly documents: () => Iterable<Document>) {}
 
-  add(connection: Connection, owner: ConnectionOwner): void {
-    this.owners.set(connection, owner)
-    connection.onClose(() => this.owners.delete(connection))
-  }
-
+  /** Number of open document connections, so a socket with two documents open counts twice. */
   get size(): number {
-    return this.owners.size
+    let count = 0
+    for (const document of this.documents()) count += document.connections.size
+    return count
   }
 
   /** Closes the connections whose owner matches, sending the reason; returns how many. */
   closeWhere(matches: (owner: ConnectionOwner) => boolean, reason: CloseReason): number {
-    let closed = 0
-    for (const [connection, owner] of [...this.owners]) {
-      if (!matches(owner)) continue
-      this.owners.delete(connection)
-      connection.close({ code: CLOSE_CODES[reason], reason })
-      closed++
+    const closing: Connection[] = []
+    for (const document of this.documents()) {
+      for (const connection of document.getConnections()) {
+        const owner = ownerOf(connection)
+        if (owner && matches(owner)) closing.push(connection)
+      }
     }
-    return closed
+    for (const connection of closing) this.close(connection, reason)
+    return closing.length
   }
+
+  /** Closes one connection, sending the reason. */
+  close(connection: Connection, reason: CloseReason): void {
+    connection.close({ code: CLOSE_CODES[reason], reason })
+  }
+}
+
+/** Returns the owner of an authenticated connection, or undefined for any other. */
+function ownerOf(connection: Connection): ConnectionOwner | undefined {
+  const { userId, sessionId } = connection.context as SyncContext
+  if (!userId || !sessionId) return undefined
+  return { userId, sessionId, documentName: connection.document.name }
 }

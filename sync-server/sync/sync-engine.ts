@@ -5,7 +5,6 @@ import {
   isTransactionOrigin,
   type Extension,
 } from '@hocuspocus/server'
-import type { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { type DocumentTarget, parseDocumentName } from '../../shared/document-names.ts'
 import type { CloseReason } from '../../shared/errors.ts'
@@ -24,6 +23,7 @@ import { documentRules } from './validation/document-rules.ts'
 import { type ValidationResult, validateUpdate } from './validation/validate-update.ts'
 import { validateUserDocumentUpdate } from './validation/user-document-rules.ts'
 import { UpdateLog } from './update-log.ts'
+import { SyncSockets } from './sync-sockets.ts'
 
 /** Largest update one message may carry, in bytes. */
 export const MAX_UPDATE_BYTES = 1024 * 1024
@@ -84,10 +84,11 @@ export interface SyncEngineOptions {
 /** The Hocuspocus instance with Parley's hooks, and the stores behind it. */
 export class SyncEngine {
   readonly hocuspocus: Hocuspocus<SyncContext>
-  readonly registry = new ConnectionRegistry()
+  readonly registry = new ConnectionRegistry(() => this.hocuspocus.documents.values())
+  /** Upgraded sync sockets and their heartbeat. The upgrade handler adds and deletes them. */
+  readonly sockets = new SyncSockets()
   readonly updateLog: UpdateLog
   private readonly compactor: Compactor
-  private readonly sockets = new Set<WebSocket>()
   private readonly log: Logger
 
   constructor(private readonly options: SyncEngineOptions) {
@@ -113,7 +114,7 @@ export class SyncEngine {
       onLoadDocument: (data) => this.load(data.documentName, data.document),
       connected: (data) => this.connected(data.connection, data.context, data.documentName),
       onDisconnect: () => {
-        options.metrics.syncConnections.set(this.hocuspocus.getConnectionsCount())
+        options.metrics.syncConnections.set(this.registry.size)
         return Promise.resolve()
       },
       beforeSync: (data) =>
@@ -134,12 +135,6 @@ export class SyncEngine {
     })
   }
 
-  /** Tracks an upgraded sync socket until it closes, so that stop can close it. */
-  trackSocket(socket: WebSocket): void {
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
-  }
-
   /**
    * Stops background work after storing what is queued, waiting at most timeoutMs, then
    * closes the sync sockets.
@@ -153,7 +148,7 @@ export class SyncEngine {
 
     // Hocuspocus 4.7 closes document connections but not sockets, and an upgraded socket
     // that stays open keeps http.Server.close from ever finishing.
-    for (const socket of this.sockets) socket.close(SERVICE_RESTART, 'server_restarting')
+    this.sockets.closeAll(SERVICE_RESTART, 'server_restarting')
   }
 
   private async authenticate(
@@ -172,16 +167,13 @@ export class SyncEngine {
     context: SyncContext,
     documentName: string,
   ): Promise<void> {
-    const { userId, sessionId } = context
-    if (!userId || !sessionId) return
-    const owner = { userId, sessionId, documentName }
-    this.registry.add(connection, owner)
+    if (!context.userId || !context.sessionId) return
     this.options.metrics.syncConnections.set(this.registry.size)
 
     // A logout, removal or deletion applied while the document loaded found no connection
     // to close, so access is checked again now that later ones will find this connection.
     const access = await this.checkAccess(context.credential, documentName)
-    if (!access.ok) this.registry.closeWhere((registered) => registered === owner, access.reason)
+    if (!access.ok) this.registry.close(connection, access.reason)
   }
 
   /** Checks a credential's session and the access of its user to a document. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { HEARTBEAT_MS } from '../../sync-server/sync/upgrade.ts'
+import { HEARTBEAT_MS } from '../../sync-server/sync/sync-sockets.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer
