@@ -29,11 +29,6 @@ export interface UnreadCounts {
 /** Rows per insert. Five parameters a row stay far below the 65,535 that Postgres accepts. */
 const ROWS_PER_INSERT = 500
 
-const UNIQUE_VIOLATION = '23505'
-
-/** Attempts at the plain insert of a batch before the ON CONFLICT statement takes over. */
-const PLAIN_INSERT_ATTEMPTS = 2
-
 /**
  * Returns the value of the mentions column for a message. It is NULL when the message
  * mentions no one, which costs the row only a bit of its null bitmap. Older rows hold an
@@ -65,83 +60,9 @@ export class MessageIndex {
     let changed = 0
     for (let start = 0; start < messages.length; start += ROWS_PER_INSERT) {
       const batch = messages.slice(start, start + ROWS_PER_INSERT)
-      changed += await this.upsertBatch(conversationId, segment, batch)
+      changed += await this.upsertOnConflict(conversationId, segment, batch)
     }
     return changed
-  }
-
-  /**
-   * Writes one batch with a plain insert of the messages not indexed yet, which Postgres
-   * logs with one WAL record less per row than the speculative insertion of INSERT .. ON
-   * CONFLICT. When another instance inserts one of them between the check and the insert,
-   * the insert fails on the primary key. By then that instance has committed, so a second
-   * try skips its rows, and should a second one fail too, ON CONFLICT writes the batch.
-   */
-  private async upsertBatch(
-    conversationId: string,
-    segment: number,
-    batch: IndexedMessage[],
-  ): Promise<number> {
-    // In a transaction, a failed insert would abort the transaction before the retry.
-    if (this.db.isTransaction) return this.upsertOnConflict(conversationId, segment, batch)
-    for (let attempt = 1; attempt <= PLAIN_INSERT_ATTEMPTS; attempt++) {
-      try {
-        return await this.insertNewAndUpdateChanged(conversationId, segment, batch)
-      } catch (error) {
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error
-      }
-    }
-    return this.upsertOnConflict(conversationId, segment, batch)
-  }
-
-  /**
-   * Updates the changed rows and inserts the missing ones in one statement, without ON
-   * CONFLICT. Raises a unique violation when a concurrent transaction inserts a message too.
-   */
-  private async insertNewAndUpdateChanged(
-    conversationId: string,
-    segment: number,
-    batch: IndexedMessage[],
-  ): Promise<number> {
-    const values = sql.join(
-      batch.map((message, position) => {
-        const mentions = storedMentions(message)
-        return sql`(${position}::integer, ${message.messageId}::text, ${message.authorId}::text,
-          ${mentions}::text[], ${message.deleted}::boolean)`
-      }),
-    )
-    // Ordering by position keeps seq in the order of the batch, because the plan of INSERT
-    // .. SELECT computes the seq default above the sort (EXPLAIN VERBOSE, Postgres 15).
-    const { rows } = await sql<{ count: number | string }>`
-      with incoming (position, message_id, author_id, mentions, deleted) as (
-        values ${values}
-      ),
-      updated as (
-        update message_index as indexed
-        set mentions = incoming.mentions, deleted = incoming.deleted
-        from incoming
-        where indexed.conversation_id = ${conversationId}
-          and indexed.message_id = incoming.message_id
-          and (coalesce(indexed.mentions, '{}'), indexed.deleted)
-            is distinct from (coalesce(incoming.mentions, '{}'), incoming.deleted)
-        returning indexed.message_id
-      ),
-      inserted as (
-        insert into message_index
-          (conversation_id, message_id, author_id, mentions, deleted, segment)
-        select ${conversationId}, message_id, author_id, mentions, deleted, ${segment}::integer
-        from incoming
-        where not exists (
-          select 1 from message_index as indexed
-          where indexed.conversation_id = ${conversationId}
-            and indexed.message_id = incoming.message_id
-        )
-        order by position
-        returning message_id
-      )
-      select (select count(*) from updated) + (select count(*) from inserted) as count
-    `.execute(this.db)
-    return Number(rows[0]?.count ?? 0)
   }
 
   /** Writes one batch with INSERT .. ON CONFLICT, which waits for concurrent inserts. */

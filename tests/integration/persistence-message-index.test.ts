@@ -168,7 +168,7 @@ describe('MessageIndex with concurrent writers on postgres', () => {
     await opened.db.transaction().execute(async (trx) => {
       await new MessageIndex(trx).upsert(conversationId, 0, [shared])
       // This upsert does not see the uncommitted row, so its insert waits on the primary
-      // key until the commit below and then fails. Its retry sees the committed row.
+      // key until the commit below and then takes the conflict path for that row.
       concurrent = index.upsert(conversationId, 0, [own, shared])
       await new Promise((resolve) => setTimeout(resolve, 300))
     })
