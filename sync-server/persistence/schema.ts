@@ -88,7 +88,7 @@ export interface MessageIndexTable {
   /** Order in which the server indexed the message; increases across all conversations. */
   seq: Generated<number>
   author_id: string
-  /** Ids of the users the message mentions. NULL, or an empty array in older rows, is none. */
+  /** Ids of the users the message mentions. NULL, or an empty array in older rows, means none. */
   mentions: string[] | null
   /** Deleted by its author or removed by a moderator. */
   deleted: boolean

@@ -245,7 +245,7 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
   })
 
   it('keeps offline edits and reactions in a rejected segment', async () => {
-    // Segments 0 to 3 are full, and the open segment 4 holds Ana's message 25 and Ben's 26.
+    // Segments 0 to 3 are full, and the open segment 4 contains Ana's message 25 and Ben's 26.
     const seeds: Seed[] = [
       ...HISTORY.slice(0, 24),
       { author: 'ana', text: text(25) },
@@ -273,15 +273,8 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
       // The message goes first: the changes after it reach the server only once it was
       // rejected, on the connection that the rejection closes.
       await sendInApp(ana, 'Written offline')
-      const ownRow = messageWith(ana, 'Message 25')
-      await ownRow.hover()
-      await ownRow.getByTestId('message-edit').click()
-      await ana.getByTestId('message-edit-input').fill('Message 25, edited offline')
-      await ana.getByTestId('message-edit-input').press('Enter')
-      const bensRow = messageWith(ana, 'Message 26')
-      await bensRow.hover()
-      await bensRow.getByTestId('reaction-add').click()
-      await ana.getByTestId('emoji-option').first().click()
+      await editInApp(ana, 'Message 25', 'Message 25, edited offline')
+      await reactInApp(ana, 'Message 26')
     } finally {
       await anaContext.setOffline(false)
     }
@@ -312,16 +305,8 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     await scrollBackTo(ana, 'Message 8')
     await scrollBackTo(ben, 'Message 8')
 
-    const own = messageWith(ana, 'Message 8')
-    await own.hover()
-    await own.getByTestId('message-edit').click()
-    await ana.getByTestId('message-edit-input').fill('Message 8, edited long after')
-    await ana.getByTestId('message-edit-input').press('Enter')
-
-    const other = messageWith(ana, 'Message 7')
-    await other.hover()
-    await other.getByTestId('reaction-add').click()
-    await ana.getByTestId('emoji-option').first().click()
+    await editInApp(ana, 'Message 8', 'Message 8, edited long after')
+    await reactInApp(ana, 'Message 7')
 
     await expect
       .poll(() => messageWith(ben, 'Message 8, edited').count(), { timeout: SYNC_TIMEOUT_MS })
@@ -541,6 +526,23 @@ function messageWith(page: Page, textStart: string): Locator {
   return page
     .getByTestId('message')
     .filter({ has: page.getByTestId('message-text').filter({ hasText: start }) })
+}
+
+/** Replaces the text of an own message through its edit button. */
+async function editInApp(page: Page, textStart: string, text: string): Promise<void> {
+  const row = messageWith(page, textStart)
+  await row.hover()
+  await row.getByTestId('message-edit').click()
+  await page.getByTestId('message-edit-input').fill(text)
+  await page.getByTestId('message-edit-input').press('Enter')
+}
+
+/** Reacts to a message with the first emoji offered. */
+async function reactInApp(page: Page, textStart: string): Promise<void> {
+  const row = messageWith(page, textStart)
+  await row.hover()
+  await row.getByTestId('reaction-add').click()
+  await page.getByTestId('emoji-option').first().click()
 }
 
 function lastMessageState(page: Page): Promise<string | null> {
