@@ -98,6 +98,21 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     await server?.database.drop()
   })
 
+  /** Runs work while Ana's browser is offline, once her page shows it, then reconnects. */
+  async function whileAnaOffline(work: () => Promise<void>): Promise<void> {
+    await anaContext.setOffline(true)
+    try {
+      await expect
+        .poll(() => ana.getByTestId('connection-state').getAttribute('data-state'), {
+          timeout: 15_000,
+        })
+        .not.toBe('online')
+      await work()
+    } finally {
+      await anaContext.setOffline(false)
+    }
+  }
+
   /** Creates a group of Ana and Ben with Ana as admin and writes the seeds into it. */
   async function seededGroup(title: string, seeds = HISTORY) {
     const response = await requestFromPage<{ conversation: { id: ConversationId } }>(
@@ -209,22 +224,14 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
 
     // While Ana is offline, Ben fills segment 4 and the server opens segment 5. Ana's
     // message goes into segment 4, which the server then rejects.
-    await anaContext.setOffline(true)
-    try {
-      await expect
-        .poll(() => ana.getByTestId('connection-state').getAttribute('data-state'), {
-          timeout: 15_000,
-        })
-        .not.toBe('online')
+    await whileAnaOffline(async () => {
       await writeSeeds(
         conversationId,
         [28, 29, 30].map((number) => ({ author: 'ben', text: `Message ${number}` })),
       )
       await sendInApp(ana, 'Written offline')
       expect(await lastMessageState(ana)).toBe('pending')
-    } finally {
-      await anaContext.setOffline(false)
-    }
+    })
 
     await ana.getByTestId('resync-notice').waitFor({ timeout: SYNC_TIMEOUT_MS })
     await expect
@@ -259,13 +266,7 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
 
     // While Ana is offline, Ben fills segment 4. Ana writes a new message, edits her older one
     // and reacts to Ben's, all in segment 4, whose copy the server then rejects.
-    await anaContext.setOffline(true)
-    try {
-      await expect
-        .poll(() => ana.getByTestId('connection-state').getAttribute('data-state'), {
-          timeout: 15_000,
-        })
-        .not.toBe('online')
+    await whileAnaOffline(async () => {
       await writeSeeds(
         conversationId,
         [27, 28, 29, 30].map((number) => ({ author: 'ben', text: `Message ${number}` })),
@@ -275,9 +276,7 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
       await sendInApp(ana, 'Written offline')
       await editInApp(ana, 'Message 25', 'Message 25, edited offline')
       await reactInApp(ana, 'Message 26')
-    } finally {
-      await anaContext.setOffline(false)
-    }
+    })
 
     const notice = ana.getByTestId('resync-notice')
     await notice.waitFor({ timeout: SYNC_TIMEOUT_MS })
