@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { DEFAULT_SEGMENT_MESSAGES } from '../shared/chat-document.ts'
+import { DEFAULT_COMMIT_INTERVAL_MS } from './sync/update-log.ts'
 
 /** Settings read from the environment; see the README for each variable. */
 export interface Config {
@@ -23,6 +24,8 @@ export interface Config {
   trustProxy: boolean
   /** Messages after which the server closes a conversation's open history segment. */
   segmentMessages: number
+  /** Shortest time between the starts of two update log commits under load, in ms. */
+  commitIntervalMs: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -53,6 +56,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     segmentMessages: parsePositive(
       'SEGMENT_MESSAGES',
       env.SEGMENT_MESSAGES ?? String(DEFAULT_SEGMENT_MESSAGES),
+    ),
+    commitIntervalMs: parseNonNegative(
+      'COMMIT_INTERVAL_MS',
+      env.COMMIT_INTERVAL_MS ?? String(DEFAULT_COMMIT_INTERVAL_MS),
     ),
   }
 }
@@ -104,6 +111,15 @@ function parsePositive(name: string, value: string): number {
   const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
   if (!Number.isInteger(parsed) || parsed < 1) {
     throw new RangeError(`${name} must be a positive integer, got "${value}"`)
+  }
+  return parsed
+}
+
+/** Parses an integer from 0 to 1000, such as a delay in ms that 0 switches off. */
+function parseNonNegative(name: string, value: string): number {
+  const parsed = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isInteger(parsed) || parsed > 1000) {
+    throw new RangeError(`${name} must be an integer from 0 to 1000, got "${value}"`)
   }
   return parsed
 }

@@ -71,6 +71,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     chat,
     maxUpdateBytes: config.maxUpdateBytes,
     durableAck: config.durableAck,
+    commitIntervalMs: config.commitIntervalMs,
   })
   const control = new ControlChannel(engine.registry, log.child({ subsystem: 'control' }))
   if (config.redisUrl) await control.connect(config.redisUrl)

@@ -79,6 +79,8 @@ export interface SyncEngineOptions {
    * uses to show that it detects loss.
    */
   durableAck?: boolean
+  /** Shortest time between the starts of two update log commits, in ms. */
+  commitIntervalMs?: number
 }
 
 /** The Hocuspocus instance with Parley's hooks, and the stores behind it. */
@@ -96,11 +98,17 @@ export class SyncEngine {
     this.compactor = new Compactor(options.documents, this.log, (name) =>
       this.updateLog.resetCount(name),
     )
-    this.updateLog = new UpdateLog(options.documents, this.log, options.metrics, (name, since) => {
-      if (compactionDue(since.rows, since.bytes, this.compactor.lastSnapshotBytes(name))) {
-        this.compactor.schedule(name)
-      }
-    })
+    this.updateLog = new UpdateLog(
+      options.documents,
+      this.log,
+      options.metrics,
+      (name, since) => {
+        if (compactionDue(since.rows, since.bytes, this.compactor.lastSnapshotBytes(name))) {
+          this.compactor.schedule(name)
+        }
+      },
+      options.commitIntervalMs,
+    )
 
     const extensions: Extension[] = []
     if (options.redisUrl) extensions.push(createRedisExtension(options.redisUrl, this.log))
