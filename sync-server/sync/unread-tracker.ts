@@ -26,6 +26,13 @@ const PENDING_READER_MS = 30_000
  * indexed, and it keeps two instances from inserting the same rows at the same moment.
  */
 const RELAYED_DELAY_MS = 2_000
+/**
+ * Shortest time, in ms, between the starts of two index writes of one document. Under load
+ * the changes of this interval go out in one statement and one commit instead of one each,
+ * which costs the database less CPU and WAL. Counts move a few ms later, which no reader of
+ * the conversation list notices.
+ */
+const WRITE_INTERVAL_MS = 25
 
 /** Dependencies of an UnreadTracker besides its document. */
 export interface UnreadTrackerDeps {
@@ -65,6 +72,9 @@ export class UnreadTracker {
   private writing = false
   private retryDelayMs = RETRY_FIRST_MS
   private retryTimer: NodeJS.Timeout | undefined
+  /** Timer that starts the next write once WRITE_INTERVAL_MS has passed since the last. */
+  private intervalTimer: NodeJS.Timeout | undefined
+  private lastWriteStarted = Number.NEGATIVE_INFINITY
   private detached = false
   /** Readers whose marker is on a message not indexed yet, with the time they stop waiting. */
   private readonly pendingReaders = new Map<string, number>()
@@ -85,6 +95,7 @@ export class UnreadTracker {
     this.detached = true
     clearTimeout(this.retryTimer)
     clearTimeout(this.relayedTimer)
+    clearTimeout(this.intervalTimer)
     messagesOf(this.doc).unobserveDeep(this.onMessagesChanged)
     if (this.segment === 0) this.doc.getMap(READS_ROOT).unobserve(this.onReadsChanged)
     this.doc.getMap(MODERATION_ROOT).unobserve(this.onModerationChanged)
@@ -92,8 +103,16 @@ export class UnreadTracker {
 
   /** Starts writing what changed, unless a write is running, which then picks the changes up. */
   flush(): void {
-    if (this.writing || this.retryTimer || !this.hasWork()) return
-    void this.writeLoop()
+    if (this.writing || this.retryTimer || this.intervalTimer || !this.hasWork()) return
+    const wait = this.lastWriteStarted + WRITE_INTERVAL_MS - performance.now()
+    if (wait <= 0) {
+      void this.writeLoop()
+      return
+    }
+    this.intervalTimer = setTimeout(() => {
+      this.intervalTimer = undefined
+      if (!this.detached) this.flush()
+    }, wait)
   }
 
   /** Tries the markers on messages not indexed yet again, after other messages were indexed. */
@@ -156,6 +175,9 @@ export class UnreadTracker {
     this.writing = true
     try {
       while (this.hasWork()) {
+        const wait = this.lastWriteStarted + WRITE_INTERVAL_MS - performance.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        this.lastWriteStarted = performance.now()
         const work = this.work
         this.work = { reconcile: false, messages: new Set(), readers: new Set() }
         try {
