@@ -9,13 +9,20 @@ export const COMPACT_MIN_LOG_BYTES = 64 * 1024
 const REMEMBERED_SNAPSHOTS = 10_000
 const RETRY_MS = 5_000
 
+/** Bytes of update rows, as a multiple of the snapshot's size, that trigger a compaction. */
+export const COMPACT_LOG_TO_SNAPSHOT = 2
+
 /**
  * Returns whether a document's update rows are due for compaction. A compaction rewrites
- * the whole snapshot, so it waits until the rows add up to the snapshot's size: the bytes
- * rewritten then stay within twice the bytes appended, however large the document.
+ * the whole snapshot, so it waits until the rows add up to twice the snapshot's size. The
+ * bytes rewritten then stay within 1.5 times the bytes appended, however large the
+ * document. A load then applies at most three times the snapshot's bytes.
  */
 export function compactionDue(rows: number, rowBytes: number, snapshotBytes: number): boolean {
-  return rows >= COMPACT_AFTER_ROWS || rowBytes >= Math.max(COMPACT_MIN_LOG_BYTES, snapshotBytes)
+  return (
+    rows >= COMPACT_AFTER_ROWS ||
+    rowBytes >= Math.max(COMPACT_MIN_LOG_BYTES, COMPACT_LOG_TO_SNAPSHOT * snapshotBytes)
+  )
 }
 
 /** Runs compactions in the background, one at a time per document, retrying failures. */

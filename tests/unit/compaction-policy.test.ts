@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   COMPACT_AFTER_ROWS,
+  COMPACT_LOG_TO_SNAPSHOT,
   COMPACT_MIN_LOG_BYTES,
   compactionDue,
 } from '../../sync-server/sync/compactor.ts'
@@ -11,10 +12,13 @@ describe('compactionDue', () => {
     expect(compactionDue(10, COMPACT_MIN_LOG_BYTES, 0)).toBe(true)
   })
 
-  it('waits for rows as large as the snapshot', () => {
+  it('waits for rows twice the snapshot', () => {
     const snapshot = 4 * COMPACT_MIN_LOG_BYTES
-    expect(compactionDue(10, snapshot - 1, snapshot)).toBe(false)
-    expect(compactionDue(10, snapshot, snapshot)).toBe(true)
+    const due = COMPACT_LOG_TO_SNAPSHOT * snapshot
+    expect(COMPACT_LOG_TO_SNAPSHOT).toBe(2)
+    expect(compactionDue(10, snapshot, snapshot)).toBe(false)
+    expect(compactionDue(10, due - 1, snapshot)).toBe(false)
+    expect(compactionDue(10, due, snapshot)).toBe(true)
   })
 
   it('compacts many small rows', () => {
