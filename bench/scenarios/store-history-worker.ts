@@ -3,8 +3,8 @@
  * split into history segments. The live document gets one snapshot row that merges what the
  * conversation had with segment 0 and the open segment's number. Each later segment gets a
  * snapshot row of its own. It also writes the client id bindings of the history's authors
- * in every document, the conversation's open segment, and one message_index row per message
- * in order. The Parley server must be stopped meanwhile, since its compaction writes the
+ * in every document, the conversation's open segment, one message_index row per message
+ * in order and the message count of each segment. The Parley server must be stopped meanwhile, since its compaction writes the
  * same rows.
  *
  * Usage: store-history-worker.ts <databaseUrl> <messages> <conversationId> <segmentMessages>
@@ -28,7 +28,10 @@ if (!databaseUrl || !sizeArgument || !conversationId || !segmentArgument) {
 const history = loadOrBuildSegmentedHistory(Number(sizeArgument), Number(segmentArgument))
 const parts = [history.live, ...history.segments]
 
-/** Collects message_index rows in conversation order and inserts them in batches. */
+/**
+ * Collects message_index rows in conversation order and inserts them in batches, with the
+ * message count of each segment.
+ */
 class IndexBatch {
   private ids: string[] = []
   private authors: string[] = []
@@ -57,6 +60,13 @@ class IndexBatch {
        select $1, id, author, segment
        from unnest($2::text[], $3::text[], $4::int[]) as m(id, author, segment)`,
       [conversationId, this.ids, this.authors, this.segments],
+    )
+    await this.db.query(
+      `insert into message_segments (conversation_id, segment, messages)
+       select $1, segment, count(*) from unnest($2::int[]) as m(segment) group by segment
+       on conflict (conversation_id, segment)
+       do update set messages = message_segments.messages + excluded.messages`,
+      [conversationId, this.segments],
     )
     this.ids = []
     this.authors = []

@@ -136,7 +136,8 @@ export class ConversationStore {
   /**
    * Marks a conversation deleted; members keep a row so their devices learn of the deletion.
    * Its message index goes, since nothing counts unread messages of a deleted conversation.
-   * message_index has no foreign key to conversations, so only this delete removes its rows.
+   * message_index and message_segments have no foreign key to conversations, so only this
+   * delete removes their rows.
    */
   async markDeleted(id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -146,6 +147,7 @@ export class ConversationStore {
         .where('id', '=', id)
         .execute()
       await trx.deleteFrom('message_index').where('conversation_id', '=', id).execute()
+      await trx.deleteFrom('message_segments').where('conversation_id', '=', id).execute()
     })
   }
 

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { MAX_UNREAD_COUNT } from '../../shared/api.ts'
 import type { Database } from './schema.ts'
 
@@ -50,64 +50,41 @@ export class MessageIndex {
    * Inserts the messages of one segment not indexed yet, in the given order, and updates
    * mentions and the deleted flag of the others. A message keeps the segment it was first
    * indexed in. Every instance that applies the same update calls this, so a repeat changes
-   * nothing. Returns how many rows were inserted or changed.
+   * nothing. The segment's count in message_segments grows by the rows inserted, in the same
+   * transaction. Returns how many rows were inserted or changed.
    */
   async upsert(
     conversationId: string,
     segment: number,
     messages: IndexedMessage[],
   ): Promise<number> {
-    let changed = 0
-    for (let start = 0; start < messages.length; start += ROWS_PER_INSERT) {
-      const batch = messages.slice(start, start + ROWS_PER_INSERT)
-      changed += await this.upsertOnConflict(conversationId, segment, batch)
+    if (messages.length === 0) return 0
+    const write = async (trx: Transaction<Database>) => {
+      let changed = 0
+      let inserted = 0
+      for (let start = 0; start < messages.length; start += ROWS_PER_INSERT) {
+        const batch = messages.slice(start, start + ROWS_PER_INSERT)
+        const written = await upsertOnConflict(trx, conversationId, segment, batch)
+        changed += written.length
+        inserted += written.filter((row) => row.inserted).length
+      }
+      if (inserted > 0) await countInserted(trx, conversationId, segment, inserted)
+      return changed
     }
-    return changed
-  }
-
-  /** Writes one batch with INSERT .. ON CONFLICT, which waits for concurrent inserts. */
-  private async upsertOnConflict(
-    conversationId: string,
-    segment: number,
-    batch: IndexedMessage[],
-  ): Promise<number> {
-    const rows = batch.map((message) => ({
-      conversation_id: conversationId,
-      message_id: message.messageId,
-      author_id: message.authorId,
-      mentions: storedMentions(message),
-      deleted: message.deleted,
-      segment,
-    }))
-    const written = await this.db
-      .insertInto('message_index')
-      .values(rows)
-      .onConflict((oc) =>
-        oc
-          .columns(['conversation_id', 'message_id'])
-          .doUpdateSet({
-            mentions: (eb) => eb.ref('excluded.mentions'),
-            deleted: (eb) => eb.ref('excluded.deleted'),
-          })
-          .where(
-            sql<boolean>`(coalesce(message_index.mentions, '{}'), message_index.deleted)
-              is distinct from (coalesce(excluded.mentions, '{}'), excluded.deleted)`,
-          ),
-      )
-      .returning('message_id')
-      .execute()
-    return written.length
+    // An index made on a transaction writes within it, since kysely nests none.
+    if (this.db.isTransaction) return write(this.db as Transaction<Database>)
+    return this.db.transaction().execute(write)
   }
 
   /** Returns how many messages of one segment of a conversation are indexed. */
   async count(conversationId: string, segment: number): Promise<number> {
     const row = await this.db
-      .selectFrom('message_index')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .selectFrom('message_segments')
+      .select('messages')
       .where('conversation_id', '=', conversationId)
       .where('segment', '=', segment)
-      .executeTakeFirstOrThrow()
-    return Number(row.count)
+      .executeTakeFirst()
+    return row?.messages ?? 0
   }
 
   /** Returns the segment and seq of an indexed message, or undefined when it is not indexed. */
@@ -145,10 +122,10 @@ export class MessageIndex {
             where marker.conversation_id = ${conversationId}
               and marker.message_id = ${boundary.messageId}
           )`
-    // Two lookups replace one max over every earlier message. The newest message of the
-    // earlier segments is found by walking seq down from the newest message, which passes
-    // only the messages of the marker's segment and later ones. The marker's segment is read
-    // through the index by segment. greatest ignores a lookup that found nothing.
+    // Two lookups replace one max over every earlier message. Each walks the index on
+    // (conversation_id, seq) down from the newest message and stops at the first match, so
+    // it passes only the messages of the marker's segment and later ones. greatest ignores a
+    // lookup that found nothing.
     const result = await sql<{ user_id: string }>`
       update members
       set read_seq = newest.seq
@@ -210,4 +187,60 @@ export class MessageIndex {
     }
     return counts
   }
+}
+
+/**
+ * Writes one batch with INSERT .. ON CONFLICT, which waits for concurrent inserts. Returns
+ * the rows written, each marked whether it was inserted: a row that Postgres inserted has
+ * no xmax, while one that the conflict clause updated has the updating transaction's id.
+ */
+async function upsertOnConflict(
+  trx: Transaction<Database>,
+  conversationId: string,
+  segment: number,
+  batch: IndexedMessage[],
+): Promise<{ inserted: boolean }[]> {
+  const rows = batch.map((message) => ({
+    conversation_id: conversationId,
+    message_id: message.messageId,
+    author_id: message.authorId,
+    mentions: storedMentions(message),
+    deleted: message.deleted,
+    segment,
+  }))
+  return trx
+    .insertInto('message_index')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['conversation_id', 'message_id'])
+        .doUpdateSet({
+          mentions: (eb) => eb.ref('excluded.mentions'),
+          deleted: (eb) => eb.ref('excluded.deleted'),
+        })
+        .where(
+          sql<boolean>`(coalesce(message_index.mentions, '{}'), message_index.deleted)
+            is distinct from (coalesce(excluded.mentions, '{}'), excluded.deleted)`,
+        ),
+    )
+    .returning(sql<boolean>`xmax = 0`.as('inserted'))
+    .execute()
+}
+
+/** Adds newly indexed messages to their segment's count. */
+async function countInserted(
+  trx: Transaction<Database>,
+  conversationId: string,
+  segment: number,
+  inserted: number,
+): Promise<void> {
+  await trx
+    .insertInto('message_segments')
+    .values({ conversation_id: conversationId, segment, messages: inserted })
+    .onConflict((oc) =>
+      oc.columns(['conversation_id', 'segment']).doUpdateSet({
+        messages: sql<number>`message_segments.messages + excluded.messages`,
+      }),
+    )
+    .execute()
 }

@@ -202,6 +202,30 @@ const messageIndexNullMentions: Migration = {
   },
 }
 
+/**
+ * Counts the indexed messages of each segment in message_segments, which the server reads
+ * on loading a segment, and drops the index of message_index by segment that served those
+ * counts. Every indexed message wrote an entry to that index, about 100 bytes of WAL and
+ * more for page splits, while the counts table takes one row update per index write.
+ */
+const messageSegmentCounts: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('message_segments')
+      .addColumn('conversation_id', 'text', (col) => col.notNull())
+      .addColumn('segment', 'integer', (col) => col.notNull())
+      .addColumn('messages', 'integer', (col) => col.notNull())
+      .addPrimaryKeyConstraint('message_segments_pk', ['conversation_id', 'segment'])
+      .execute()
+    await sql`
+      insert into message_segments (conversation_id, segment, messages)
+      select conversation_id, segment, count(*) from message_index
+      group by conversation_id, segment
+    `.execute(db)
+    await db.schema.dropIndex('message_index_conversation_segment').execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_message_index': messageIndex,
@@ -211,6 +235,7 @@ const migrations: Record<string, Migration> = {
   '0006_message_index_without_foreign_key': messageIndexWithoutForeignKey,
   '0007_document_updates_keyed_by_name': documentUpdatesKeyedByName,
   '0008_message_index_null_mentions': messageIndexNullMentions,
+  '0009_message_segment_counts': messageSegmentCounts,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -9,6 +9,7 @@ export interface Database {
   documents: DocumentsTable
   document_updates: DocumentUpdatesTable
   message_index: MessageIndexTable
+  message_segments: MessageSegmentsTable
   client_ids: ClientIdsTable
 }
 
@@ -94,4 +95,11 @@ export interface MessageIndexTable {
   deleted: boolean
   /** History segment whose document contains the message, 0 for the live document. */
   segment: ColumnType<number, number | undefined, never>
+}
+
+/** Number of indexed messages per history segment of a conversation. */
+export interface MessageSegmentsTable {
+  conversation_id: string
+  segment: number
+  messages: number
 }

@@ -227,10 +227,9 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
     anaClient.destroy()
 
     // Emptying the index stands for a database upgraded from before it existed.
-    await server.server.services.db
-      .deleteFrom('message_index')
-      .where('conversation_id', '=', group.id)
-      .execute()
+    const { db } = server.server.services
+    await db.deleteFrom('message_index').where('conversation_id', '=', group.id).execute()
+    await db.deleteFrom('message_segments').where('conversation_id', '=', group.id).execute()
     await server.restart()
     expect(await listedCounts(ben, group.id)).toEqual({ unreadCount: 0, mentionCount: 0 })
     await open(ana, group.id)
@@ -276,7 +275,14 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
       .where('conversation_id', '=', group.id)
       .execute()
 
+    const counted = await server.server.services.db
+      .selectFrom('message_segments')
+      .select('segment')
+      .where('conversation_id', '=', group.id)
+      .execute()
+
     expect(deletion.status).toBe(204)
     expect(indexed).toEqual([])
+    expect(counted).toEqual([])
   })
 })

@@ -1,8 +1,10 @@
+import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newId, type UserId } from '../../shared/ids.ts'
 import { ConversationStore } from '../../sync-server/persistence/conversations.ts'
 import { openDatabase, type OpenDatabase } from '../../sync-server/persistence/database.ts'
 import { type IndexedMessage, MessageIndex } from '../../sync-server/persistence/message-index.ts'
+import { migrateToLatest } from '../../sync-server/persistence/migrations.ts'
 import { createDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 /** Returns an indexed message by the given author with a fresh id. */
@@ -97,6 +99,18 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     expect(changed).toBe(3)
     expect(counts.get(conversationId)).toEqual({ unreadCount: 2, mentionCount: 1 })
     expect(await index.count(conversationId, 0)).toBe(3)
+    expect(await index.count(conversationId, 1)).toBe(0)
+  })
+
+  it('counts the messages of each segment', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    const first = [message(ana), message(ana), message(ana)]
+    await index.upsert(conversationId, 0, first)
+    await index.upsert(conversationId, 2, [message(ana), first[0] as IndexedMessage])
+
+    expect(await index.count(conversationId, 0)).toBe(3)
+    expect(await index.count(conversationId, 1)).toBe(0)
+    expect(await index.count(conversationId, 2)).toBe(1)
   })
 
   it('counts mentions only where a message has them', async () => {
@@ -141,6 +155,34 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
 
     expect(await indexedIds(conversationId)).toEqual([])
     expect(await indexedIds(other.conversationId)).toHaveLength(1)
+    expect(await index.count(conversationId, 0)).toBe(0)
+    expect(await index.count(conversationId, 1)).toBe(0)
+    expect(await index.count(other.conversationId, 0)).toBe(1)
+  })
+
+  it('counts segments of an index written before the counts', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    const rows = [0, 0, 3].map((segment) => ({
+      conversation_id: conversationId,
+      message_id: newId(),
+      author_id: ana,
+      deleted: false,
+      segment,
+    }))
+    // Puts the schema back to before the migration, with rows that it has to count.
+    await sql`drop table message_segments`.execute(opened.db)
+    await sql`create index message_index_conversation_segment
+      on message_index (conversation_id, segment, seq)`.execute(opened.db)
+    await sql`delete from kysely_migration where name = '0009_message_segment_counts'`.execute(
+      opened.db,
+    )
+    await opened.db.insertInto('message_index').values(rows).execute()
+
+    const applied = await migrateToLatest(opened.db as Kysely<unknown>)
+
+    expect(applied).toEqual(['0009_message_segment_counts'])
+    expect(await index.count(conversationId, 0)).toBe(2)
+    expect(await index.count(conversationId, 3)).toBe(1)
   })
 })
 
@@ -181,6 +223,7 @@ describe('MessageIndex with concurrent writers on postgres', () => {
       .orderBy('seq')
       .execute()
     expect(changed).toBe(1)
+    expect(await index.count(conversationId, 0)).toBe(2)
     expect(rows).toEqual([
       { message_id: shared.messageId, mentions: [authorId] },
       { message_id: own.messageId, mentions: null },
