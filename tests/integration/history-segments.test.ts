@@ -373,6 +373,17 @@ describe('history segments', () => {
     await anaDevice.send('in the open segment')
     expect(await storedOpenSegment(server, group.id)).toBe(2)
     const name = segmentDocumentName(group.id, 1)
+    // The list preview follows the newest message after a delay, and until then it may
+    // contain the text of the message that Ben deletes below.
+    const preview = async () => {
+      const row = await server.server.services.db
+        .selectFrom('conversations')
+        .select('last_message_text')
+        .where('id', '=', group.id)
+        .executeTakeFirstOrThrow()
+      return row.last_message_text
+    }
+    await expect.poll(preview).toBe('in the open segment')
 
     /** Syncs a copy of closed segment 1 into a document that then stays offline. */
     const offlineCopy = async (user: ApiUser): Promise<Y.Doc> => {
