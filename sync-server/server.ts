@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { sql } from 'kysely'
 import { Redis } from 'ioredis'
+import type * as Y from 'yjs'
 import { SessionStore } from './auth/sessions.ts'
 import type { Config } from './config.ts'
 import { createHttpApp } from './http/app.ts'
@@ -57,6 +58,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     logger: log,
     // Called only once requests arrive, after the engine below exists.
     hasUnstoredUpdates: (name: string): boolean => engine.updateLog.hasUnstored(name),
+    serverClientBound: (name: string, document: Y.Doc): Promise<void> =>
+      engine.serverClientBound(name, document),
   })
 
   const engine = new SyncEngine({

@@ -38,6 +38,8 @@ export interface ChatExtensionOptions {
   logger: Logger
   /** Returns whether SyncEngine's update log contains updates of a document not stored yet. */
   hasUnstoredUpdates: (documentName: string) => boolean
+  /** Waits until SyncEngine has bound the server's client id of a loaded document. */
+  serverClientBound: (documentName: string, document: Y.Doc) => Promise<void>
 }
 
 /** Target of a conversation document: the live document (segment 0) or a history segment. */
@@ -72,6 +74,7 @@ export class ChatExtension implements Extension<SyncContext> {
       hasUnstoredUpdates: options.hasUnstoredUpdates,
       messageIndex: options.messageIndex,
       openSegments: options.openSegments,
+      serverClientBound: options.serverClientBound,
     })
     this.notifier = new ListNotifier(this.log, (id) => options.conversations.memberIds(id))
     this.segments = new HistorySegments({

@@ -42,6 +42,8 @@ export interface ServerWritesOptions {
   /** Finds the segment that contains a message, for moderation. */
   messageIndex: Pick<MessageIndex, 'locate'>
   openSegments: Pick<OpenSegments, 'get'>
+  /** Waits until the server's client id of a loaded document is bound to the server. */
+  serverClientBound: (documentName: string, document: Y.Doc) => Promise<void>
 }
 
 /**
@@ -188,6 +190,9 @@ export class ServerWrites {
     const connection = await this.hocuspocus.openDirectConnection(documentName, {})
     let stored = false
     try {
+      if (connection.document) {
+        await this.options.serverClientBound(documentName, connection.document)
+      }
       await connection.transact(change)
       const settled = sleep(ACTIVITY_SETTLE_MS)
       stored = await this.waitUntilStored(documentName)

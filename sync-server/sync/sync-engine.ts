@@ -1,6 +1,7 @@
 import { createRedisExtension } from './redis-extension.ts'
 import {
   type Connection,
+  type Document,
   Hocuspocus,
   isTransactionOrigin,
   type Extension,
@@ -91,6 +92,8 @@ export class SyncEngine {
   readonly sockets = new SyncSockets()
   readonly updateLog: UpdateLog
   private readonly compactor: Compactor
+  /** Binding of the server's client id per loaded document, running or done. */
+  private readonly serverClients = new WeakMap<Y.Doc, Promise<void>>()
   private readonly log: Logger
 
   constructor(private readonly options: SyncEngineOptions) {
@@ -210,16 +213,18 @@ export class SyncEngine {
     }
   }
 
-  private async load(documentName: string, document: Y.Doc): Promise<void> {
+  private async load(documentName: string, document: Document): Promise<void> {
+    // The server's client id is bound meanwhile, off the load's path, because only the
+    // server's own writes need the binding, and they wait for it.
+    this.serverClientBound(documentName, document).catch((error: unknown) =>
+      this.log.warn(
+        { event: 'server_client_bind_failed', documentName, err: error },
+        "failed to bind the server's client id; the next server write tries again",
+      ),
+    )
     let parts: Uint8Array[]
     try {
-      // The server's client id is bound while the stored state is read, so that neither
-      // round trip waits for the other.
-      const [stored] = await Promise.all([
-        this.options.documents.loadParts(documentName),
-        this.bindServerClient(documentName, document),
-      ])
-      parts = stored
+      parts = await this.options.documents.loadParts(documentName)
     } catch (error) {
       // Refusing here keeps the client from syncing into an empty document that would then
       // be stored over the real history.
@@ -233,6 +238,11 @@ export class SyncEngine {
       for (const part of parts) Y.applyUpdate(document, part)
       for (const update of this.updateLog.unstored(documentName)) Y.applyUpdate(document, update)
     })
+    // Hocuspocus 4.7 buffers every update of a document for broadcast, this load's as well,
+    // and sends the buffer in the next event-loop turn, to the connections that have joined
+    // by then. Flushing now, while the document has no connection, keeps the first readers
+    // from receiving the whole document a second time after their sync.
+    document.flush()
   }
 
   private async beforeSync(
@@ -293,8 +303,26 @@ export class SyncEngine {
   }
 
   /**
-   * Binds the client id of the server's copy of a document to the server before the server
-   * writes to it, picking another id when a client owns this one already.
+   * Waits until the client id of the server's copy of a loaded document is bound to the
+   * server. The server's writes to a document wait for this, so that every item the server
+   * creates carries a client id that no client can write with. A failed binding is tried
+   * again on the next call.
+   */
+  serverClientBound(documentName: string, document: Y.Doc): Promise<void> {
+    const pending = this.serverClients.get(document)
+    if (pending) return pending
+    const binding = this.bindServerClient(documentName, document)
+    this.serverClients.set(document, binding)
+    binding.catch(() => {
+      if (this.serverClients.get(document) === binding) this.serverClients.delete(document)
+    })
+    return binding
+  }
+
+  /**
+   * Binds the client id of the server's copy of a document to the server, picking another id
+   * when a client owns this one already. The server has written nothing with the id yet, so
+   * changing it is safe.
    */
   private async bindServerClient(documentName: string, document: Y.Doc): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -1,10 +1,16 @@
 import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { listMessages, sendMessage } from '../../shared/chat-document.ts'
+import {
+  listMessages,
+  listSystemEvents,
+  sendMessage,
+  SYSTEM_ROOT,
+} from '../../shared/chat-document.ts'
 import { conversationDocumentName } from '../../shared/document-names.ts'
 import { COMPACT_MIN_LOG_BYTES } from '../../sync-server/sync/compactor.ts'
 import type { Database } from '../../sync-server/persistence/schema.ts'
+import { SERVER_OWNER } from '../../sync-server/sync/validation/client-bindings.ts'
 import {
   createApiUser,
   createGroup,
@@ -15,6 +21,7 @@ import {
   waitForSync,
 } from '../helpers/clients.ts'
 import { messageTexts } from '../helpers/chat-fixtures.ts'
+import { RawSyncClient, SyncStep } from '../helpers/raw-sync.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 /** Reads a document's rows with SQL and applies them to a fresh Y.Doc, without DocumentStore. */
@@ -64,7 +71,8 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
   const exchange = async (perUser: number, padding = 0) => {
     const ana = await createApiUser(server.url, 'ana')
     const ben = await createApiUser(server.url, 'ben')
-    const name = conversationDocumentName((await createGroup(ana, [ben])).id)
+    const group = await createGroup(ana, [ben])
+    const name = conversationDocumentName(group.id)
     const anaClient = open(ana.token, name)
     const benClient = open(ben.token, name)
     await waitForSync(anaClient)
@@ -78,7 +86,7 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     }
     await waitForAcknowledged(anaClient)
     await waitForAcknowledged(benClient)
-    return { ben, name, anaClient, benClient }
+    return { ana, ben, name, group, anaClient, benClient }
   }
 
   const textOf = (author: string, turn: number, padding: number) =>
@@ -112,6 +120,55 @@ describe.each(['postgres', 'pglite'] as const)('history over a restart on %s', (
     expect(textsOf(fresh.doc)).toEqual(liveTexts)
     expect(textsOf(stored.doc)).toEqual(liveTexts)
     expect(Y.encodeStateVector(stored.doc)).toEqual(Y.encodeStateVector(fresh.doc))
+  })
+
+  it('sends a document loaded from storage once', async () => {
+    const { ben, name, anaClient } = await exchange(5)
+    const liveTexts = textsOf(anaClient.doc)
+    await server.restart()
+
+    const fresh = await RawSyncClient.open(server.url, name, ben.token)
+    await fresh.pull()
+    // The duplicate, when there was one, followed the sync in the next event-loop turn.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    fresh.close()
+    const updates = fresh.messages.filter(
+      (message) => message.type === 'sync' && message.step === SyncStep.Update,
+    )
+
+    expect(textsOf(fresh.doc)).toEqual(liveTexts)
+    expect(updates).toEqual([])
+  })
+
+  it('binds the client id of server writes after a cold load', async () => {
+    const { ana, ben, name, group } = await exchange(2)
+    await server.restart()
+    const fresh = await RawSyncClient.open(server.url, name, ben.token)
+    await fresh.pull()
+
+    // The rename's system event is the server's first write to this copy of the document.
+    const renamed = await ana.request('PATCH', `/api/conversations/${group.id}`, {
+      title: 'Renamed after restart',
+    })
+    await waitFor(
+      () => listSystemEvents(fresh.doc).some((event) => event.type === 'renamed'),
+      'the rename event to reach the client',
+    )
+    fresh.close()
+    const serverClients = new Set<number>()
+    for (let item = fresh.doc.getArray(SYSTEM_ROOT)._start; item; item = item.right) {
+      serverClients.add(item.id.client)
+    }
+    const owners = await server.server.services.db
+      .selectFrom('client_ids')
+      .select(['client_id', 'user_id'])
+      .where('document_name', '=', name)
+      .execute()
+    const ownerOf = new Map(owners.map((row) => [Number(row.client_id), row.user_id]))
+
+    expect(renamed.status).toBe(200)
+    expect(serverClients.size).toBeGreaterThan(0)
+    for (const client of serverClients) expect(ownerOf.get(client)).toBe(SERVER_OWNER)
   })
 
   it('keeps the history whole across a compaction', async () => {
