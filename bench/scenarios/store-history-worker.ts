@@ -3,8 +3,8 @@
  * split into history segments. The live document gets one snapshot row that merges what the
  * conversation had with segment 0 and the open segment's number. Each later segment gets a
  * snapshot row of its own. It also writes the client id bindings of the history's authors
- * in every document, the conversation's open segment, one message_index row per message
- * in order and the message count of each segment. The Parley server must be stopped meanwhile, since its compaction writes the
+ * in every document, the conversation's open segment, and one message index batch per
+ * segment, in order. The Parley server must be stopped meanwhile, since its compaction writes the
  * same rows.
  *
  * Usage: store-history-worker.ts <databaseUrl> <messages> <conversationId> <segmentMessages>
@@ -16,9 +16,6 @@ import { segmentDocumentName } from '../../shared/document-names.ts'
 import type { ConversationId } from '../../shared/ids.ts'
 import { AUTHOR_CLIENT_IDS, AUTHOR_IDS, loadOrBuildSegmentedHistory } from './history.ts'
 
-/** Rows per message_index insert. */
-const INDEX_BATCH = 10_000
-
 const [databaseUrl, sizeArgument, conversationId, segmentArgument] = process.argv.slice(2)
 if (!databaseUrl || !sizeArgument || !conversationId || !segmentArgument) {
   throw new Error(
@@ -29,48 +26,32 @@ const history = loadOrBuildSegmentedHistory(Number(sizeArgument), Number(segment
 const parts = [history.live, ...history.segments]
 
 /**
- * Collects message_index rows in conversation order and inserts them in batches, with the
- * message count of each segment.
+ * Writes each segment's messages to the message index as one batch row, in conversation
+ * order, the way the server indexes a segment that it loads unindexed.
  */
 class IndexBatch {
-  private ids: string[] = []
-  private authors: string[] = []
-  private segments: number[] = []
-
   constructor(private readonly db: pg.Client) {}
 
-  /** Adds the messages of one segment and returns how many it has. */
+  /** Indexes the messages of one segment and returns how many it has. */
   async add(update: Uint8Array, segment: number): Promise<number> {
     const doc = new Y.Doc()
     Y.applyUpdate(doc, update)
-    const messages = messagesOf(doc)
-    for (const entry of messages) {
-      this.ids.push(String(entry.get('id')))
-      this.authors.push(String(entry.get('authorId')))
-      this.segments.push(segment)
-    }
-    if (this.ids.length >= INDEX_BATCH) await this.flush()
-    return messages.length
-  }
-
-  async flush(): Promise<void> {
-    if (this.ids.length === 0) return
+    const entries = messagesOf(doc).toArray()
+    if (entries.length === 0) return 0
     await this.db.query(
-      `insert into message_index (conversation_id, message_id, author_id, segment)
-       select $1, id, author, segment
-       from unnest($2::text[], $3::text[], $4::int[]) as m(id, author, segment)`,
-      [conversationId, this.ids, this.authors, this.segments],
+      `insert into message_batches
+         (conversation_id, segment, message_ids, author_ids, mentions, deleted)
+       values ($1, $2, $3, $4, $5, $6)`,
+      [
+        conversationId,
+        segment,
+        entries.map((entry) => String(entry.get('id'))),
+        entries.map((entry) => String(entry.get('authorId'))),
+        entries.map(() => null),
+        entries.map(() => false),
+      ],
     )
-    await this.db.query(
-      `insert into message_segments (conversation_id, segment, messages)
-       select $1, segment, count(*) from unnest($2::int[]) as m(segment) group by segment
-       on conflict (conversation_id, segment)
-       do update set messages = message_segments.messages + excluded.messages`,
-      [conversationId, this.segments],
-    )
-    this.ids = []
-    this.authors = []
-    this.segments = []
+    return entries.length
   }
 }
 
@@ -87,7 +68,6 @@ try {
     await bindAuthors(client, name)
     messages += await index.add(update, segment)
   }
-  await index.flush()
   await client.query('update conversations set open_segment = $2 where id = $1', [
     conversationId,
     parts.length - 1,

@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely'
 import type { Conversation, MemberRole } from '../../shared/api.ts'
 import { type ConversationId, newId, type UserId } from '../../shared/ids.ts'
-import { MessageIndex, type UnreadCounts } from './message-index.ts'
+import { MessageIndex, POSITIONS_PER_BATCH, type UnreadCounts } from './message-index.ts'
 import type { ConversationsTable, Database } from './schema.ts'
 import { toUser } from './users.ts'
 
@@ -136,8 +136,7 @@ export class ConversationStore {
   /**
    * Marks a conversation deleted; members keep a row so their devices learn of the deletion.
    * Its message index goes, since nothing counts unread messages of a deleted conversation.
-   * message_index and message_segments have no foreign key to conversations, so only this
-   * delete removes their rows.
+   * message_batches has no foreign key to conversations, so only this delete removes its rows.
    */
   async markDeleted(id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -146,8 +145,7 @@ export class ConversationStore {
         .set({ deleted_at: new Date(), last_message_text: null })
         .where('id', '=', id)
         .execute()
-      await trx.deleteFrom('message_index').where('conversation_id', '=', id).execute()
-      await trx.deleteFrom('message_segments').where('conversation_id', '=', id).execute()
+      await trx.deleteFrom('message_batches').where('conversation_id', '=', id).execute()
     })
   }
 
@@ -156,9 +154,12 @@ export class ConversationStore {
    * the member joined counts as read.
    */
   async addMember(id: string, userId: UserId): Promise<boolean> {
-    const readSeq = sql<number>`(
-      select coalesce(max(seq), 0) from message_index where conversation_id = ${id}
-    )`
+    const readSeq = sql<number>`coalesce((
+      select seq * ${POSITIONS_PER_BATCH} + cardinality(message_ids) from message_batches
+      where conversation_id = ${id}
+      order by seq desc
+      limit 1
+    ), 0)`
     const result = await this.db
       .insertInto('members')
       .values({ ...memberRow(id, userId, 'member'), read_seq: readSeq })

@@ -8,8 +8,7 @@ export interface Database {
   members: MembersTable
   documents: DocumentsTable
   document_updates: DocumentUpdatesTable
-  message_index: MessageIndexTable
-  message_segments: MessageSegmentsTable
+  message_batches: MessageBatchesTable
   client_ids: ClientIdsTable
 }
 
@@ -57,7 +56,10 @@ export interface MembersTable {
   joined_at: CreatedAt
   /** A direct chat that this member left; it shows again on new activity. */
   hidden: boolean
-  /** Highest message_index seq up to this member's read marker; 0 before any. */
+  /**
+   * Highest message position up to this member's read marker (see MessageIndex); 0 before
+   * any. Named before positions replaced the seq of a row per message.
+   */
   read_seq: ColumnType<number, number | undefined, number>
 }
 
@@ -83,23 +85,20 @@ export interface ClientIdsTable {
   created_at: CreatedAt
 }
 
-export interface MessageIndexTable {
+/**
+ * Messages of one segment of a conversation that one index write added, in parallel arrays
+ * in the order they were indexed.
+ */
+export interface MessageBatchesTable {
   conversation_id: string
-  message_id: string
-  /** Order in which the server indexed the message; increases across all conversations. */
+  /** Order of indexing; increases across all conversations. */
   seq: Generated<number>
-  author_id: string
-  /** Ids of the users the message mentions. NULL, or an empty array in older rows, means none. */
-  mentions: string[] | null
-  /** Deleted by its author or removed by a moderator. */
-  deleted: boolean
-  /** History segment whose document contains the message, 0 for the live document. */
-  segment: ColumnType<number, number | undefined, never>
-}
-
-/** Number of indexed messages per history segment of a conversation. */
-export interface MessageSegmentsTable {
-  conversation_id: string
+  /** History segment whose document contains the messages, 0 for the live document. */
   segment: number
-  messages: number
+  message_ids: string[]
+  author_ids: string[]
+  /** Ids of the users each message mentions, joined by spaces, or NULL for none. */
+  mentions: (string | null)[]
+  /** Whether each message was deleted by its author or removed by a moderator. */
+  deleted: boolean[]
 }

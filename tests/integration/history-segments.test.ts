@@ -631,8 +631,8 @@ describe('history segments', () => {
     expect(await rows('documents')).toEqual([])
     expect(await rows('document_updates')).toEqual([])
     const indexed = await db
-      .selectFrom('message_index')
-      .select('message_id')
+      .selectFrom('message_batches')
+      .select('message_ids')
       .where('conversation_id', '=', group.id)
       .execute()
     expect(indexed).toEqual([])

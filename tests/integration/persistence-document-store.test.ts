@@ -364,7 +364,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       '0006_message_index_without_foreign_key',
       '0007_document_updates_keyed_by_name',
       '0008_message_index_null_mentions',
-      '0009_message_segment_counts',
+      '0009_message_batches',
     ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
   })

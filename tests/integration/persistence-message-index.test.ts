@@ -48,15 +48,15 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     return { ana, ben, conversationId: group.id }
   }
 
-  /** Returns the message ids of a conversation in the order of their seq. */
+  /** Returns the message ids of a conversation in the order they were indexed. */
   const indexedIds = async (conversationId: string) => {
     const rows = await opened.db
-      .selectFrom('message_index')
-      .select('message_id')
+      .selectFrom('message_batches')
+      .select('message_ids')
       .where('conversation_id', '=', conversationId)
       .orderBy('seq')
       .execute()
-    return rows.map((row) => row.message_id)
+    return rows.flatMap((row) => row.message_ids)
   }
 
   it('inserts new messages in the given order', async () => {
@@ -89,7 +89,7 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     const removed = message(ana)
     await index.upsert(conversationId, 0, [plain, mentioning, removed])
 
-    const changed = await index.upsert(conversationId, 1, [
+    const changed = await index.upsert(conversationId, 0, [
       { ...plain, mentions: [ben] },
       { ...mentioning, mentions: [] },
       { ...removed, deleted: true },
@@ -106,7 +106,8 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     const { ana, conversationId } = await groupOfTwo()
     const first = [message(ana), message(ana), message(ana)]
     await index.upsert(conversationId, 0, first)
-    await index.upsert(conversationId, 2, [message(ana), first[0] as IndexedMessage])
+    await index.upsert(conversationId, 2, [message(ana)])
+    await index.upsert(conversationId, 0, [first[0] as IndexedMessage])
 
     expect(await index.count(conversationId, 0)).toBe(3)
     expect(await index.count(conversationId, 1)).toBe(0)
@@ -120,28 +121,6 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     const counts = await index.countUnread(ben, [conversationId])
 
     expect(counts.get(conversationId)).toEqual({ unreadCount: 3, mentionCount: 1 })
-  })
-
-  it('treats an empty mentions array of older rows as none', async () => {
-    const { ana, ben, conversationId } = await groupOfTwo()
-    const older = message(ana)
-    // Rows written before mentions became nullable hold an empty array.
-    await opened.db
-      .insertInto('message_index')
-      .values({
-        conversation_id: conversationId,
-        message_id: older.messageId,
-        author_id: ana,
-        mentions: [],
-        deleted: false,
-      })
-      .execute()
-
-    expect(await index.upsert(conversationId, 0, [older])).toBe(0)
-    expect((await index.countUnread(ben, [conversationId])).get(conversationId)).toEqual({
-      unreadCount: 1,
-      mentionCount: 0,
-    })
   })
 
   it('deleting a conversation removes its index rows', async () => {
@@ -160,29 +139,57 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     expect(await index.count(other.conversationId, 0)).toBe(1)
   })
 
-  it('counts segments of an index written before the counts', async () => {
-    const { ana, conversationId } = await groupOfTwo()
-    const rows = [0, 0, 3].map((segment) => ({
-      conversation_id: conversationId,
-      message_id: newId(),
-      author_id: ana,
-      deleted: false,
-      segment,
-    }))
-    // Puts the schema back to before the migration, with rows that it has to count.
-    await sql`drop table message_segments`.execute(opened.db)
-    await sql`create index message_index_conversation_segment
-      on message_index (conversation_id, segment, seq)`.execute(opened.db)
-    await sql`delete from kysely_migration where name = '0009_message_segment_counts'`.execute(
-      opened.db,
-    )
-    await opened.db.insertInto('message_index').values(rows).execute()
+  it('moves an index of a row per message into batches', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const [read, mentioning, removed, later] = [newId(), newId(), newId(), newId()]
+    // Puts the schema back to before the migration, as migration 0008 left it.
+    await sql`drop table message_batches`.execute(opened.db)
+    await sql`create table message_index (
+      conversation_id text not null, message_id text not null, seq bigserial not null,
+      author_id text not null, mentions text[], deleted boolean not null default false,
+      segment integer not null default 0,
+      constraint message_index_pk primary key (conversation_id, message_id))`.execute(opened.db)
+    await sql`delete from kysely_migration where name = '0009_message_batches'`.execute(opened.db)
+    const insertRow = async (
+      id: string,
+      segment: number,
+      mentions: string[] | null,
+      deleted = false,
+    ) => {
+      const result = await sql<{ seq: string }>`
+        insert into message_index (conversation_id, message_id, author_id, mentions, deleted, segment)
+        values (${conversationId}, ${id}, ${ana}, ${mentions}, ${deleted}, ${segment})
+        returning seq`.execute(opened.db)
+      return Number(result.rows[0]?.seq)
+    }
+    const readSeq = await insertRow(read, 0, [])
+    await insertRow(mentioning, 1, [ben])
+    await insertRow(removed, 1, null, true)
+    await insertRow(later, 2, [])
+    await sql`update members set read_seq = ${readSeq}
+      where conversation_id = ${conversationId} and user_id = ${ben}`.execute(opened.db)
 
     const applied = await migrateToLatest(opened.db as Kysely<unknown>)
 
-    expect(applied).toEqual(['0009_message_segment_counts'])
-    expect(await index.count(conversationId, 0)).toBe(2)
-    expect(await index.count(conversationId, 3)).toBe(1)
+    expect(applied).toEqual(['0009_message_batches'])
+    expect(await indexedIds(conversationId)).toEqual([read, mentioning, removed, later])
+    expect(await index.count(conversationId, 0)).toBe(1)
+    expect(await index.count(conversationId, 1)).toBe(2)
+    expect((await index.locate(conversationId, later))?.segment).toBe(2)
+    expect((await index.countUnread(ben, [conversationId])).get(conversationId)).toEqual({
+      unreadCount: 2,
+      mentionCount: 1,
+    })
+    // New batches follow the migrated ones.
+    const next = message(ana)
+    expect(await index.upsert(conversationId, 2, [next])).toBe(1)
+    expect(await indexedIds(conversationId)).toEqual([
+      read,
+      mentioning,
+      removed,
+      later,
+      next.messageId,
+    ])
   })
 })
 
@@ -209,24 +216,24 @@ describe('MessageIndex with concurrent writers on postgres', () => {
 
     await opened.db.transaction().execute(async (trx) => {
       await new MessageIndex(trx).upsert(conversationId, 0, [shared])
-      // This upsert does not see the uncommitted row, so its insert waits on the primary
-      // key until the commit below and then takes the conflict path for that row.
+      // This upsert waits for the segment's advisory lock until the commit below, and then
+      // finds the row that the transaction inserted.
       concurrent = index.upsert(conversationId, 0, [own, shared])
       await new Promise((resolve) => setTimeout(resolve, 300))
     })
     const changed = await concurrent
 
     const rows = await opened.db
-      .selectFrom('message_index')
-      .select(['message_id', 'mentions'])
+      .selectFrom('message_batches')
+      .select(['message_ids', 'mentions'])
       .where('conversation_id', '=', conversationId)
       .orderBy('seq')
       .execute()
     expect(changed).toBe(1)
     expect(await index.count(conversationId, 0)).toBe(2)
     expect(rows).toEqual([
-      { message_id: shared.messageId, mentions: [authorId] },
-      { message_id: own.messageId, mentions: null },
+      { message_ids: [shared.messageId], mentions: [authorId] },
+      { message_ids: [own.messageId], mentions: [null] },
     ])
   })
 })
