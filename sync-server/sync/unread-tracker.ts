@@ -28,11 +28,11 @@ const PENDING_READER_MS = 30_000
 const RELAYED_DELAY_MS = 2_000
 /**
  * Shortest time, in ms, between the starts of two index writes of one document. Under load
- * the changes of this interval go out in one statement and one commit instead of one each,
- * which costs the database less CPU and WAL. Counts move a few ms later, which no reader of
- * the conversation list notices.
+ * the messages of this interval go out as one batch row and one commit, which costs the
+ * database less CPU and WAL than a row each. Counts move at most this much later, well
+ * within the delay of the list notification that tells members about them (NOTIFY_DELAY_MS).
  */
-const WRITE_INTERVAL_MS = 25
+const WRITE_INTERVAL_MS = 100
 
 /** Dependencies of an UnreadTracker besides its document. */
 export interface UnreadTrackerDeps {

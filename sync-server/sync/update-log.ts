@@ -12,7 +12,7 @@ interface PendingUpdate {
 const RETRY_FIRST_MS = 100
 const RETRY_MAX_MS = 5_000
 /** Default of the shortest time between the starts of two commits, in ms. */
-export const DEFAULT_COMMIT_INTERVAL_MS = 4
+export const DEFAULT_COMMIT_INTERVAL_MS = 5
 
 /**
  * Appends document updates to the database with group commit: updates that arrive in the
