@@ -1,3 +1,4 @@
+import * as decoding from 'lib0/decoding'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { User } from '../../shared/api.ts'
@@ -245,10 +246,45 @@ describe('history segments in the browser', { timeout: 120_000 }, () => {
     expect(await segmentTexts(conversationId, 5)).toEqual(['Written offline'])
     expect(await segmentTexts(conversationId, 4)).not.toContain('Written offline')
 
-    // One rejection only: the dropped copy is never sent again.
+    // The dropped copy is never sent again. A second rejection comes only from a late message
+    // of its provider that the server replays on the new connection (see the next test).
+    const refusals = await invalidUpdateRefusals(server.url)
+    expect(refusals - refusalsBefore).toBeGreaterThanOrEqual(1)
+    expect(refusals - refusalsBefore).toBeLessThanOrEqual(2)
     await ana.waitForTimeout(2_000)
-    expect(await invalidUpdateRefusals(server.url)).toBe(refusalsBefore + 1)
+    expect(await invalidUpdateRefusals(server.url)).toBe(refusals)
     expect(await segmentTexts(conversationId, 5)).toEqual(['Written offline'])
+  })
+
+  it('resyncs after a late message of the dropped copy', async () => {
+    const { conversationId } = await seededGroup('Late message')
+    await replayLateMessage(ana, segmentDocumentName(conversationId, 4))
+    await openConversation(ana, server.url, conversationId)
+    const list = ana.getByTestId('messages')
+    await expect
+      .poll(() => list.getAttribute('data-open-segment'), { timeout: SYNC_TIMEOUT_MS })
+      .toBe('4')
+    const refusalsBefore = await invalidUpdateRefusals(server.url)
+
+    await whileAnaOffline(async () => {
+      await writeSeeds(
+        conversationId,
+        [28, 29, 30].map((number) => ({ author: 'ben', text: `Message ${number}` })),
+      )
+      await sendInApp(ana, 'Written offline')
+    })
+
+    // The server rejects the dropped copy's update, then its late message, which it replays
+    // on the connection of the copy synced anew. That copy still syncs and shows.
+    await ana.getByTestId('resync-notice').waitFor({ timeout: SYNC_TIMEOUT_MS })
+    await expect
+      .poll(async () => (await firstLines(ana)).slice(-4), { timeout: SYNC_TIMEOUT_MS })
+      .toEqual(['Message 28', 'Message 29', 'Message 30', 'Written offline'])
+    await expect.poll(() => lastMessageState(ana), { timeout: SYNC_TIMEOUT_MS }).toBe('sent')
+    expect(await invalidUpdateRefusals(server.url)).toBe(refusalsBefore + 2)
+    expect(await ana.getByText('Syncing of this conversation has stopped').count()).toBe(0)
+    expect(await segmentTexts(conversationId, 5)).toEqual(['Written offline'])
+    expect(await segmentTexts(conversationId, 4)).not.toContain('Written offline')
   })
 
   it('keeps offline edits and reactions in a rejected segment', async () => {
@@ -600,6 +636,55 @@ function isInViewport(element: Locator): Promise<boolean> {
     const bounds = list.getBoundingClientRect()
     return rect.top >= bounds.top - 1 && rect.bottom <= bounds.bottom + 1
   })
+}
+
+// Hocuspocus message types and the Yjs sync step 1 type, as the provider encodes them.
+const SYNC_MESSAGE = 0
+const CLOSE_MESSAGE = 7
+const SYNC_STEP_1 = 0
+
+/**
+ * Routes the page's next sync sockets through Playwright and, once the server closes
+ * `documentName`, sends the last update that the page sent for it to the server again. This
+ * plays the race in which the provider of a rejected copy sends a message after the server
+ * closed the document. Hocuspocus queues such a message and replays it on the next connection
+ * to that document. Only sockets opened after this call are routed.
+ */
+async function replayLateMessage(page: Page, documentName: string): Promise<void> {
+  let lastUpdate: Buffer | undefined
+  let replayed = false
+  await page.routeWebSocket(/\/sync$/, (socket) => {
+    const server = socket.connectToServer()
+    socket.onMessage((message) => {
+      const header = readHeader(message)
+      if (header?.documentName === documentName && header.type === SYNC_MESSAGE) {
+        if (header.syncType !== SYNC_STEP_1 && typeof message !== 'string') lastUpdate = message
+      }
+      server.send(message)
+    })
+    server.onMessage((message) => {
+      socket.send(message)
+      const header = readHeader(message)
+      if (header?.documentName !== documentName || header.type !== CLOSE_MESSAGE) return
+      if (replayed || !lastUpdate) return
+      replayed = true
+      server.send(lastUpdate)
+    })
+  })
+}
+
+/** Reads the document name, message type and sync message type that a message starts with. */
+function readHeader(message: string | Buffer) {
+  if (typeof message === 'string') return undefined
+  try {
+    const decoder = decoding.createDecoder(message)
+    const documentName = decoding.readVarString(decoder)
+    const type = decoding.readVarUint(decoder)
+    const syncType = type === SYNC_MESSAGE ? decoding.readVarUint(decoder) : undefined
+    return { documentName, type, syncType }
+  } catch {
+    return undefined
+  }
 }
 
 async function invalidUpdateRefusals(baseUrl: string): Promise<number> {

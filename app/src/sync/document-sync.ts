@@ -65,6 +65,13 @@ export interface DocumentSyncOptions {
 // cannot make the client drop, download and write again in a loop.
 const RESYNC_MIN_INTERVAL_MS = 60_000
 
+// Maximum rejections after which a copy synced anew that has written nothing connects again
+// instead of stopping. Such a copy cannot have sent the rejected update, so the update is a
+// late message of the dropped copy's provider. The Hocuspocus server (4.7) queues a message
+// that arrives after it closed a document and replays it on the next connection to that
+// document. The closed provider sends few such messages, so a few reconnects clear them.
+const MAX_STALE_REJECTIONS = 3
+
 /**
  * One document of a conversation: a Y.Doc loaded from IndexedDB, then synced through a
  * HocuspocusProvider attached to the shared socket. Tracks own pending and failed messages
@@ -84,6 +91,7 @@ export class DocumentSync {
   private problem: SyncProblem | null = null
   private resyncing = false
   private lastResyncAt = -Infinity
+  private staleRejections = 0
   private localChanges = false
   private queued: { outgoing: OutgoingMessage; knowsMessage: (id: MessageId) => boolean }[] = []
   private content: SegmentContent | undefined
@@ -302,6 +310,7 @@ export class DocumentSync {
     this.loaded = false
     this.synced = false
     this.localChanges = false
+    this.staleRejections = 0
     this.refresh()
 
     // NOTE: another tab with this conversation open loses its connection to the database,
@@ -399,9 +408,19 @@ export class DocumentSync {
   /**
    * Drops the rejected local copy and syncs again from the server. The own unsent messages go
    * to the owner, which writes them again as new messages, and the old ids count as failed.
-   * A rejection during a resynchronization, or soon after one, stops syncing instead.
+   * A rejection during a resynchronization, or soon after one, stops syncing instead. The
+   * exception is a copy synced anew that has written nothing, which connects again, because
+   * the rejected update was a late message of the dropped copy (see MAX_STALE_REJECTIONS).
    */
   private startResync(reason: CloseReason): void {
+    const stale = this.resyncing && this.sentNothingSinceResync()
+    if (stale && this.staleRejections < MAX_STALE_REJECTIONS) {
+      this.staleRejections += 1
+      this.connection.stop()
+      this.connection.connect()
+      return
+    }
+
     const now = Date.now()
     if (this.resyncing || now - this.lastResyncAt < RESYNC_MIN_INTERVAL_MS) {
       this.resyncing = false
@@ -417,6 +436,12 @@ export class DocumentSync {
     this.resyncing = true
     this.options.events.onRejected(this, reason, unsent, rejectedState)
     void this.replaceDocument()
+  }
+
+  // True while the copy synced anew has written nothing, so that every update its provider
+  // sent came from the server. A rejection then concerns bytes of the dropped copy.
+  private sentNothingSinceResync(): boolean {
+    return !this.localChanges && this.pending.size === 0 && this.queued.length === 0
   }
 
   // NOTE: messages queued while the local copy loads live in memory only, so a page closed
