@@ -114,6 +114,67 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
     expect(await index.count(conversationId, 2)).toBe(1)
   })
 
+  it('reads up to a message inside a batch', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const [first, second, third] = [message(ana), message(ana, [ben]), message(ana, [ben])]
+    await index.upsert(conversationId, 0, [first, second, third])
+
+    const moved = await index.advanceReadPosition(conversationId, ben, {
+      segment: 0,
+      laterIds: [third.messageId],
+    })
+    const back = await index.advanceReadPosition(conversationId, ben, {
+      segment: 0,
+      laterIds: [second.messageId, third.messageId],
+    })
+
+    expect(moved).toBe(true)
+    expect(back).toBe(false)
+    expect((await index.countUnread(ben, [conversationId])).get(conversationId)).toEqual({
+      unreadCount: 1,
+      mentionCount: 1,
+    })
+  })
+
+  it('reads up to a marker given by id in an earlier segment', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const [first, second] = [message(ana), message(ana)]
+    await index.upsert(conversationId, 1, [first, second])
+    await index.upsert(conversationId, 2, [message(ana), message(ana)])
+
+    await index.advanceReadPosition(conversationId, ben, { segment: 1, messageId: first.messageId })
+    const afterFirst = (await index.countUnread(ben, [conversationId])).get(conversationId)
+    await index.advanceReadPosition(conversationId, ben, { segment: 2, laterIds: [] })
+    const afterAll = (await index.countUnread(ben, [conversationId])).get(conversationId)
+
+    expect(afterFirst).toEqual({ unreadCount: 3, mentionCount: 0 })
+    expect(afterAll).toBeUndefined()
+  })
+
+  it('counts the history before a member joined as read', async () => {
+    const { ana, conversationId } = await groupOfTwo()
+    await index.upsert(conversationId, 0, [message(ana), message(ana)])
+    const cara = newId() as UserId
+    await opened.db
+      .insertInto('users')
+      .values({
+        id: cara,
+        username: cara,
+        username_key: cara,
+        display_name: cara,
+        password_hash: 'unused',
+      })
+      .execute()
+
+    await conversations.addMember(conversationId, cara)
+    const beforeNew = await index.countUnread(cara, [conversationId])
+    await index.upsert(conversationId, 0, [message(ana)])
+    const afterNew = await index.countUnread(cara, [conversationId])
+
+    expect(beforeNew.get(conversationId)).toBeUndefined()
+    expect(afterNew.get(conversationId)).toEqual({ unreadCount: 1, mentionCount: 0 })
+  })
+
   it('counts mentions only where a message has them', async () => {
     const { ana, ben, conversationId } = await groupOfTwo()
     await index.upsert(conversationId, 0, [message(ana), message(ana, [ben]), message(ana, [ana])])
