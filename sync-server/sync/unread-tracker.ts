@@ -212,7 +212,7 @@ export class UnreadTracker {
         }
       }
     }
-    const changed = this.indexable(work.messages)
+    const changed = this.indexable(inDocumentOrder(this.doc, work.messages))
     changedMessages += await index.upsert(this.conversationId, this.segment, changed)
     if (changedMessages > 0) this.takePendingReaders(readers)
 
@@ -320,6 +320,24 @@ export class UnreadTracker {
     }, this.retryDelayMs)
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS)
   }
+}
+
+/**
+ * Returns message maps in the order of the document's messages array. Messages indexed in
+ * one write share a batch, in which their order is their place in the conversation order,
+ * so it must be the document's and not the order in which their changes arrived: two
+ * writers' concurrent messages arrive in either order.
+ */
+function inDocumentOrder(doc: Y.Doc, entries: Set<Y.Map<unknown>>): Y.Map<unknown>[] {
+  if (entries.size < 2) return [...entries]
+  const ordered = new Set<Y.Map<unknown>>()
+  for (const entry of messagesOf(doc)) {
+    if (entries.has(entry)) ordered.add(entry)
+  }
+  // A map no longer in the array (only a message deleted whole, which the rules reject)
+  // goes last rather than being dropped.
+  for (const entry of entries) ordered.add(entry)
+  return [...ordered]
 }
 
 /**

@@ -1,10 +1,14 @@
 import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { listMessages, sendMessage } from '../../shared/chat-document.ts'
 import { newId, type UserId } from '../../shared/ids.ts'
+import { createLogger } from '../../sync-server/observability/logger.ts'
 import { ConversationStore } from '../../sync-server/persistence/conversations.ts'
 import { openDatabase, type OpenDatabase } from '../../sync-server/persistence/database.ts'
 import { type IndexedMessage, MessageIndex } from '../../sync-server/persistence/message-index.ts'
 import { migrateToLatest } from '../../sync-server/persistence/migrations.ts'
+import { UnreadTracker } from '../../sync-server/sync/unread-tracker.ts'
 import { createDatabase, type TestDatabase } from '../helpers/databases.ts'
 
 /** Returns an indexed message by the given author with a fresh id. */
@@ -173,6 +177,60 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
 
     expect(beforeNew.get(conversationId)).toBeUndefined()
     expect(afterNew.get(conversationId)).toEqual({ unreadCount: 1, mentionCount: 0 })
+  })
+
+  it('indexes concurrent messages in document order', async () => {
+    const { ana, ben, conversationId } = await groupOfTwo()
+    const cara = newId() as UserId
+    await opened.db
+      .insertInto('users')
+      .values({
+        id: cara,
+        username: cara,
+        username_key: cara,
+        display_name: cara,
+        password_hash: 'x',
+      })
+      .execute()
+    await conversations.addMember(conversationId, cara)
+    // Two writers insert at the start of the empty array concurrently. Yjs places the items
+    // of one of them first, whatever order the server receives them in.
+    const writerUpdate = (clientID: number, authorId: UserId, texts: string[]) => {
+      const writer = new Y.Doc()
+      writer.clientID = clientID
+      for (const text of texts) sendMessage(writer, { authorId, text })
+      return Y.encodeStateAsUpdate(writer)
+    }
+    const server = new Y.Doc()
+    const tracker = new UnreadTracker(server, conversationId, 0, {
+      index,
+      notify: () => {},
+      notifyMembers: () => {},
+      segmentDocument: () => undefined,
+      indexed: () => {},
+      log: createLogger('silent'),
+    })
+    // The first write compares the whole document with the index, in document order.
+    tracker.flush()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    Y.applyUpdate(server, writerUpdate(2000, ana, ['ana 1', 'ana 2']))
+    Y.applyUpdate(server, writerUpdate(1000, ben, ['ben 1', 'ben 2']))
+    const ordered = listMessages(server)
+    const arrivedSecond = ordered[0]?.authorId === ben ? 'ben' : 'ana'
+    tracker.flush()
+    await expect.poll(() => index.count(conversationId, 0)).toBe(4)
+    tracker.detach()
+
+    // Cara reads up to the second message in document order, which leaves two unread.
+    const laterIds = ordered.slice(2).map((entry) => entry.id)
+    await index.advanceReadPosition(conversationId, cara, { segment: 0, laterIds })
+
+    expect(arrivedSecond).toBe('ben')
+    expect(await indexedIds(conversationId)).toEqual(ordered.map((entry) => entry.id))
+    expect((await index.countUnread(cara, [conversationId])).get(conversationId)).toEqual({
+      unreadCount: 2,
+      mentionCount: 0,
+    })
   })
 
   it('counts mentions only where a message has them', async () => {
