@@ -11,6 +11,7 @@ import {
 import { type ConversationId, ID_PATTERN, type UserId } from '../../shared/ids.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { IndexedMessage, MessageIndex, ReadBoundary } from '../persistence/message-index.ts'
+import { insertedMaps } from './inserted-maps.ts'
 
 const RETRY_FIRST_MS = 500
 const RETRY_MAX_MS = 30_000
@@ -355,30 +356,4 @@ function laterIdsIn(doc: Y.Doc, messageId: string): string[] | undefined {
     if (typeof id === 'string') laterIds.push(id)
   }
   return undefined
-}
-
-/**
- * Returns the maps that a transaction inserted into an array and that are still there. It
- * reads the structs that the transaction created, client by client, rather than
- * YEvent.changes, which walks every item of the array on each transaction.
- */
-function insertedMaps(
-  transaction: Y.Transaction,
-  array: Y.Array<Y.Map<unknown>>,
-): Y.Map<unknown>[] {
-  const inserted: Y.Map<unknown>[] = []
-  for (const [client, after] of transaction.afterState) {
-    const before = transaction.beforeState.get(client) ?? 0
-    const structs = transaction.doc.store.clients.get(client)
-    if (after <= before || !structs) continue
-    for (let index = Y.findIndexSS(structs, before); index < structs.length; index++) {
-      const struct = structs[index]
-      if (!struct || struct.id.clock >= after) break
-      if (!(struct instanceof Y.Item) || struct.parent !== array || struct.deleted) continue
-      if (struct.content instanceof Y.ContentType && struct.content.type instanceof Y.Map) {
-        inserted.push(struct.content.type as Y.Map<unknown>)
-      }
-    }
-  }
-  return inserted
 }

@@ -409,6 +409,52 @@ describe('validateUpdate', () => {
       expect(result).toMatchObject({ ok: false, violation: { rule: 'message_of_other_user' } })
     })
 
+    it('a new message with the id of an existing one (message_id_taken)', async () => {
+      const { check, device, aliceMessage } = await conversation()
+      const { id } = await aliceMessage()
+
+      const result = await check(
+        changeOf(device(), (doc) => insertMessage(doc, { ...validFields(MALLORY), id })),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_id_taken' } })
+    })
+
+    it('two new messages with one id (message_id_taken)', async () => {
+      const { check, device } = await conversation()
+
+      const result = await check(
+        changeOf(device(), (doc) => {
+          insertMessage(doc, validFields(MALLORY))
+          insertMessage(doc, { ...validFields(MALLORY), text: 'again' })
+        }),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_id_taken' } })
+    })
+
+    it('a reused id after the server learnt of the first message (message_id_taken)', async () => {
+      const { check, device, write, server } = await conversation()
+      // The validator reads the document's ids at its first check, then follows its changes.
+      await write(device(), ALICE, (doc) => sendMessage(doc, { authorId: ALICE, text: 'first' }))
+      const second = device()
+      let id = ''
+      await write(second, ALICE, (doc) => {
+        id = sendMessage(doc, { authorId: ALICE, text: 'second' }).id
+      })
+
+      const result = await check(
+        changeOf(replicaOf(server, nextClientId()), (doc) =>
+          insertMessage(doc, { ...validFields(MALLORY), id }),
+        ),
+        MALLORY,
+      )
+
+      expect(result).toMatchObject({ ok: false, violation: { rule: 'message_id_taken' } })
+    })
+
     it('a key outside the schema on the writer’s message (message_key)', async () => {
       const { check, write, device } = await conversation()
       const mallory = device()

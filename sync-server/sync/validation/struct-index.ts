@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import { MODERATION_ROOT } from '../../../shared/chat-document.ts'
+import { hasMessageId } from './message-ids.ts'
 
 /** Location of an item: directly in a root, or inside the type created by another item. */
 export type ParentRef =
@@ -45,6 +46,11 @@ export class StructIndex {
       else this.newItems.set(struct.id.client, [struct])
     }
     for (const list of this.newItems.values()) this.items.push(...list)
+  }
+
+  /** Returns whether the document has a message with this id, before the update. */
+  hasMessage(messageId: string): boolean {
+    return hasMessageId(this.doc, messageId)
   }
 
   /** Returns whether the document has a moderation placeholder for a message id. */

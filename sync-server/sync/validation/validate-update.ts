@@ -197,10 +197,19 @@ function checkItems(
     }
   }
 
+  const createdIds = new Set<string>()
   for (const { info, fields } of newMessages) {
     if (deletedByUpdate.has(info.id)) continue
     const violation = checkNewMessage(info, fields, writer)
     if (violation) return violation
+    // A second message with an existing id would take that message's place in the index
+    // and in moderation, which find messages by id.
+    const messageId = fields.get('id')?.values?.[0]
+    if (info.deleted || typeof messageId !== 'string') continue
+    if (createdIds.has(messageId) || index.hasMessage(messageId)) {
+      return { rule: 'message_id_taken' }
+    }
+    createdIds.add(messageId)
   }
   return { writes, createsMessages: newMessages.length > 0 }
 }
