@@ -132,6 +132,10 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     const body = await parseBody(c, addMemberBody)
     const existing = await services.users.existingIds([body.userId])
     if (!existing.has(body.userId)) throw new ApiError('not_found', 'no such user')
+    // The history before the member joined counts as read up to the newest indexed message,
+    // so the messages this instance has accepted but not indexed yet go into the index first.
+    // NOTE: another instance's pending index writes (at most 100 ms old) are not waited for.
+    await services.chat.indexPending(conversation.id)
     const added = await store.addMember(conversation.id, body.userId as UserId)
     const updated = await memberView(c)
     if (added) {

@@ -33,7 +33,7 @@ export interface Services {
   metrics: Metrics
   sync: SyncControl
   /** Server writes to conversation documents and conversation list notifications. */
-  chat: Pick<ChatExtension, 'writes' | 'notifier'>
+  chat: Pick<ChatExtension, 'writes' | 'notifier' | 'indexPending'>
   /** Returns whether every dependency responds, for /readyz. */
   checkReady(): Promise<boolean>
 }

@@ -94,6 +94,20 @@ export class ChatExtension implements Extension<SyncContext> {
     })
   }
 
+  /**
+   * Writes the pending index changes of a conversation's documents on this instance now,
+   * for example before a new member's read position is taken from the index, so that the
+   * messages acknowledged before count as read. Never rejects: a failed write is logged and
+   * retried by its tracker.
+   */
+  async indexPending(conversationId: ConversationId): Promise<void> {
+    const prefix = conversationDocumentName(conversationId)
+    const flushes = [...this.trackers]
+      .filter(([name]) => name === prefix || name.startsWith(`${prefix}:`))
+      .map(([, tracker]) => tracker.flushNow())
+    await Promise.allSettled(flushes)
+  }
+
   onConfigure({ instance }: onConfigurePayload): Promise<void> {
     this.hocuspocus = instance
     this.writes.attach(instance)

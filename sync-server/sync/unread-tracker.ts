@@ -116,6 +116,19 @@ export class UnreadTracker {
     }, wait)
   }
 
+  /**
+   * Writes what changed now, without waiting for WRITE_INTERVAL_MS, and resolves once the
+   * index contains it, or once a write failed (the retry then goes on in the background).
+   */
+  async flushNow(): Promise<void> {
+    clearTimeout(this.intervalTimer)
+    this.intervalTimer = undefined
+    this.lastWriteStarted = Number.NEGATIVE_INFINITY
+    while (this.writing) await new Promise((resolve) => setTimeout(resolve, 5))
+    if (this.retryTimer || !this.hasWork()) return
+    await this.writeLoop()
+  }
+
   /** Tries the markers on messages not indexed yet again, after other messages were indexed. */
   retryPendingReaders(): void {
     if (this.takePendingReaders(this.work.readers) > 0) this.flush()

@@ -66,6 +66,25 @@ describe.each(['pglite', 'postgres'] as const)('unread counts on %s', (kind) => 
     })
   }
 
+  it('counts a message just before a join as read', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const cara = await createApiUser(server.url, 'cara')
+    const group = await createGroup(ana, [ben])
+    const anaClient = await open(ana, group.id)
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'before Cara joins' })
+    await waitForAcknowledged(anaClient)
+
+    // The index of the acknowledged message may still be waiting for its write interval.
+    const added = await ana.request('POST', `/api/conversations/${group.id}/members`, {
+      userId: cara.user.id,
+    })
+    await expectCounts(ben, group.id, { unreadCount: 1, mentionCount: 0 })
+
+    expect(added.status).toBe(201)
+    expect(await listedCounts(cara, group.id)).toEqual({ unreadCount: 0, mentionCount: 0 })
+  })
+
   it('counts messages of others and mentions', async () => {
     const ana = await createApiUser(server.url, 'ana')
     const ben = await createApiUser(server.url, 'ben')
