@@ -22,6 +22,8 @@ function messageIdsOf(doc: Y.Doc): Set<string> {
   const messages = messagesOf(doc)
   for (const entry of messages) addId(ids, entry)
   doc.on('afterTransaction', (transaction: Y.Transaction) => {
+    // Only a transaction that inserted into the array lists it as changed.
+    if (!transaction.changed.has(messages)) return
     for (const entry of insertedMaps(transaction, messages)) addId(ids, entry)
   })
   idsByDocument.set(doc, ids)
