@@ -63,6 +63,8 @@ export const PASSWORD_MIN_LENGTH = 8
 export const PASSWORD_MAX_LENGTH = 256
 export const DISPLAY_NAME_MAX_LENGTH = 64
 export const TITLE_MAX_LENGTH = 100
+/** Error of a title that is empty once leading and trailing spaces are trimmed. */
+const BLANK_TITLE = 'must contain a character other than spaces'
 /** Members of one group, the creator included. */
 export const GROUP_MAX_MEMBERS = 1000
 
@@ -99,11 +101,11 @@ export const credentialsBody = z.strictObject({
 export const updateMeBody = z.strictObject({ displayName })
 export const createConversationBody = z.strictObject({
   kind: z.enum(['direct', 'group']),
-  title: z.string().trim().min(1).max(TITLE_MAX_LENGTH).optional(),
+  title: z.string().trim().min(1, BLANK_TITLE).max(TITLE_MAX_LENGTH).optional(),
   memberIds: z.array(id).max(GROUP_MAX_MEMBERS),
 })
 export const updateConversationBody = z.strictObject({
-  title: z.string().trim().min(1).max(TITLE_MAX_LENGTH),
+  title: z.string().trim().min(1, BLANK_TITLE).max(TITLE_MAX_LENGTH),
 })
 export const addMemberBody = z.strictObject({ userId: id })
 export const updateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) })

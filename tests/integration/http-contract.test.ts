@@ -691,6 +691,18 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API on %s', (kind) => {
       expect(await listIds(ben)).toContain(conversation.id)
     })
 
+    it('rejects a blank group title', async () => {
+      const ana = await newUser('group')
+      const response = await ana.request<{ error: { message: string } }>(
+        'POST',
+        '/api/conversations',
+        { kind: 'group', title: '   ', memberIds: [] },
+      )
+
+      expectError(response, 'invalid_input')
+      expect(response.body.error.message).toBe('title: must contain a character other than spaces')
+    })
+
     it('rejects a chat with yourself', async () => {
       const ana = await newUser('direct')
       const response = await ana.request('POST', '/api/conversations', {
