@@ -310,9 +310,9 @@ async function updateChanged(
     batch.message_ids.forEach((id, ordinal) => {
       const message = byId.get(id)
       if (!message) return
-      const wanted = storedMentions(message)
-      if (mentions[ordinal] === wanted && deleted[ordinal] === message.deleted) return
-      mentions[ordinal] = wanted
+      const expected = storedMentions(message)
+      if (mentions[ordinal] === expected && deleted[ordinal] === message.deleted) return
+      mentions[ordinal] = expected
       deleted[ordinal] = message.deleted
       batchChanged = true
       changed++

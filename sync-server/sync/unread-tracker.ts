@@ -31,7 +31,7 @@ const RELAYED_DELAY_MS = 2_000
  * Shortest time, in ms, between the starts of two index writes of one document. Under load
  * the messages of this interval go out as one batch row and one commit, which costs the
  * database less CPU and WAL than a row each. Counts move at most this much later, well
- * within the delay of the list notification that tells members about them (NOTIFY_DELAY_MS).
+ * within the delay of the list notification that informs members (NOTIFY_DELAY_MS).
  */
 const WRITE_INTERVAL_MS = 100
 
@@ -338,9 +338,9 @@ export class UnreadTracker {
 
 /**
  * Returns message maps in the order of the document's messages array. Messages indexed in
- * one write share a batch, in which their order is their place in the conversation order,
- * so it must be the document's and not the order in which their changes arrived: two
- * writers' concurrent messages arrive in either order.
+ * one write share a batch, and their order in it is their place in the conversation order.
+ * So it must be the document's order, because two writers' concurrent messages can arrive
+ * in either order.
  */
 function inDocumentOrder(doc: Y.Doc, entries: Set<Y.Map<unknown>>): Y.Map<unknown>[] {
   if (entries.size < 2) return [...entries]
