@@ -14,6 +14,7 @@ import * as Y from 'yjs'
 import { messagesOf } from '../../shared/chat-document.ts'
 import { segmentDocumentName } from '../../shared/document-names.ts'
 import type { ConversationId } from '../../shared/ids.ts'
+import { unpackUpdate } from '../../sync-server/persistence/update-codec.ts'
 import { AUTHOR_CLIENT_IDS, AUTHOR_IDS, loadOrBuildSegmentedHistory } from './history.ts'
 
 const [databaseUrl, sizeArgument, conversationId, segmentArgument] = process.argv.slice(2)
@@ -84,8 +85,8 @@ try {
 }
 
 async function mergeIntoSnapshot(db: pg.Client, name: string, update: Uint8Array): Promise<number> {
-  const rows = await db.query<{ data: Buffer }>(
-    'select data from document_updates where name = $1 order by seq',
+  const rows = await db.query<{ data: Buffer; codec: number }>(
+    'select data, codec from document_updates where name = $1 order by seq',
     [name],
   )
   const stored = await db.query<{ snapshot: Buffer | null }>(
@@ -95,7 +96,7 @@ async function mergeIntoSnapshot(db: pg.Client, name: string, update: Uint8Array
   const updates: Uint8Array[] = []
   const snapshot = stored.rows[0]?.snapshot
   if (snapshot) updates.push(snapshot)
-  for (const row of rows.rows) updates.push(row.data)
+  for (const row of rows.rows) updates.push(unpackUpdate(row.data, row.codec))
   updates.push(update)
   const merged = Y.mergeUpdates(updates)
   await db.query(

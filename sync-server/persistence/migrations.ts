@@ -247,6 +247,21 @@ const messageBatches: Migration = {
   },
 }
 
+/**
+ * Lets update rows be stored compressed: codec tells how a row's data is packed, and rows
+ * written before keep codec 0, plain. Drops created_at, which nothing read, to save its 8
+ * bytes in every row and in the WAL.
+ */
+const updateRowCodec: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('document_updates')
+      .addColumn('codec', 'smallint', (col) => col.notNull().defaultTo(0))
+      .execute()
+    await db.schema.alterTable('document_updates').dropColumn('created_at').execute()
+  },
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_message_index': messageIndex,
@@ -257,6 +272,7 @@ const migrations: Record<string, Migration> = {
   '0007_document_updates_keyed_by_name': documentUpdatesKeyedByName,
   '0008_message_index_null_mentions': messageIndexNullMentions,
   '0009_message_batches': messageBatches,
+  '0010_update_row_codec': updateRowCodec,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -73,8 +73,9 @@ export interface DocumentsTable {
 export interface DocumentUpdatesTable {
   seq: Generated<number>
   name: string
+  /** The update, packed as codec says (update-codec.ts). */
   data: Uint8Array
-  created_at: CreatedAt
+  codec: Generated<number>
 }
 
 export interface ClientIdsTable {

@@ -20,6 +20,7 @@ import {
 } from '../../shared/chat-document.ts'
 import { conversationDocumentName, segmentDocumentName } from '../../shared/document-names.ts'
 import type { ConversationId, UserId } from '../../shared/ids.ts'
+import { unpackUpdate } from '../../sync-server/persistence/update-codec.ts'
 import { changeOf } from '../helpers/forged-updates.ts'
 import { captureConsoleErrors, refusalLogPattern } from '../helpers/console-errors.ts'
 import {
@@ -126,13 +127,14 @@ async function storedDoc(server: TestServer, name: string): Promise<Y.Doc> {
 /**
  * Returns every stored row that could contain a conversation's text: the update rows and
  * snapshots of its documents, and its conversations row with the preview, as raw bytes.
+ * Compressed update rows are unpacked, since their text would not show in the raw bytes.
  */
 async function storedRows(server: TestServer, conversationId: ConversationId): Promise<Buffer[]> {
   const { db } = server.server.services
   const prefix = `${conversationDocumentName(conversationId)}%`
   const updates = await db
     .selectFrom('document_updates')
-    .select('data')
+    .select(['data', 'codec'])
     .where('name', 'like', prefix)
     .execute()
   const snapshots = await db
@@ -144,7 +146,7 @@ async function storedRows(server: TestServer, conversationId: ConversationId): P
     select c::text as row from conversations c where c.id = ${conversationId}
   `.execute(db)
   return [
-    ...updates.map((row) => Buffer.from(row.data)),
+    ...updates.map((row) => Buffer.from(unpackUpdate(row.data, row.codec))),
     ...snapshots.flatMap((row) => (row.snapshot ? [Buffer.from(row.snapshot)] : [])),
     ...conversation.rows.map((row) => Buffer.from(row.row)),
   ]

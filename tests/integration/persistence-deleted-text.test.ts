@@ -9,6 +9,7 @@ import {
   waitForAcknowledged,
   waitForSync,
 } from '../helpers/clients.ts'
+import { unpackUpdate } from '../../sync-server/persistence/update-codec.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 describe.each(['pglite', 'postgres'] as const)('deleted text on %s', (kind) => {
@@ -22,12 +23,15 @@ describe.each(['pglite', 'postgres'] as const)('deleted text on %s', (kind) => {
     await server.database.drop()
   })
 
-  /** Returns every stored byte that could hold a document's content, as one buffer per row. */
+  /**
+   * Returns every stored byte that could hold a document's content, as one buffer per row.
+   * Compressed update rows are unpacked, since their text would not show in the raw bytes.
+   */
   async function storedRows(name: string): Promise<Buffer[]> {
     const db = server.server.services.db
     const updates = await db
       .selectFrom('document_updates')
-      .select('data')
+      .select(['data', 'codec'])
       .where('name', '=', name)
       .execute()
     const snapshots = await db
@@ -39,7 +43,7 @@ describe.each(['pglite', 'postgres'] as const)('deleted text on %s', (kind) => {
       row: string
     }>`select c::text as row from conversations c`.execute(db)
     return [
-      ...updates.map((row) => Buffer.from(row.data)),
+      ...updates.map((row) => Buffer.from(unpackUpdate(row.data, row.codec))),
       ...snapshots.flatMap((row) => (row.snapshot ? [Buffer.from(row.snapshot)] : [])),
       ...conversations.rows.map((row) => Buffer.from(row.row)),
     ]

@@ -8,6 +8,7 @@ import { openDatabase, type OpenDatabase } from '../../sync-server/persistence/d
 import { DocumentStore } from '../../sync-server/persistence/document-store.ts'
 import { migrateToLatest } from '../../sync-server/persistence/migrations.ts'
 import type { Database } from '../../sync-server/persistence/schema.ts'
+import { unpackUpdate } from '../../sync-server/persistence/update-codec.ts'
 import { messagesUpdate, messageTexts } from '../helpers/chat-fixtures.ts'
 import { createDatabase, type TestDatabase } from '../helpers/databases.ts'
 
@@ -308,7 +309,7 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
 
     const rows = await opened.db
       .selectFrom('document_updates')
-      .select('data')
+      .select(['data', 'codec'])
       .where('name', '=', name)
       .orderBy('seq')
       .execute()
@@ -319,8 +320,8 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       .executeTakeFirstOrThrow()
 
     expect(rows[0]?.data).toBeInstanceOf(Uint8Array)
-    expect(Buffer.from(rows[0]?.data ?? [])).toEqual(Buffer.from(everyByte))
-    expect(Buffer.from(rows[1]?.data ?? [])).toEqual(Buffer.from(large))
+    const unpacked = rows.map((row) => Buffer.from(unpackUpdate(row.data, row.codec)))
+    expect(unpacked).toEqual([Buffer.from(everyByte), Buffer.from(large)])
     expect(Buffer.from(snapshot.snapshot ?? [])).toEqual(Buffer.from(everyByte))
     await store.remove(name)
   })
@@ -365,7 +366,44 @@ describe.each(['pglite', 'postgres'] as const)('DocumentStore on %s', (kind) => 
       '0007_document_updates_keyed_by_name',
       '0008_message_index_null_mentions',
       '0009_message_batches',
+      '0010_update_row_codec',
     ])
     expect(messageTexts(await store.load(name))).toEqual(['survives migrations'])
+  })
+
+  it('stores a message row compressed and reads rows stored before the codec', async () => {
+    const name = freshName()
+    const before = messagesUpdate(AUTHOR, ['stored before the codec'])
+    // Puts the table back to before migration 0010 and stores a row as that version did.
+    await sql`alter table document_updates drop column codec`.execute(opened.db)
+    await sql`alter table document_updates
+      add column created_at timestamptz not null default now()`.execute(opened.db)
+    await sql`delete from kysely_migration where name = '0010_update_row_codec'`.execute(opened.db)
+    await sql`insert into document_updates (name, data) values (${name}, ${before})`.execute(
+      opened.db,
+    )
+
+    const applied = await migrateToLatest(opened.db as Kysely<unknown>)
+    const after = messagesUpdate(AUTHOR, ['stored after the codec'])
+    await store.append([{ name, data: after }])
+    const rows = await opened.db
+      .selectFrom('document_updates')
+      .select(['data', 'codec'])
+      .where('name', '=', name)
+      .orderBy('seq')
+      .execute()
+
+    expect(applied).toEqual(['0010_update_row_codec'])
+    expect(rows.map((row) => row.codec)).toEqual([0, 1])
+    expect(rows[1]?.data.length).toBeLessThan(after.length)
+    expect(messageTexts(await store.load(name)).sort()).toEqual([
+      'stored after the codec',
+      'stored before the codec',
+    ])
+    await store.compact(name)
+    expect(messageTexts(await store.load(name)).sort()).toEqual([
+      'stored after the codec',
+      'stored before the codec',
+    ])
   })
 })

@@ -268,7 +268,12 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
       author_id text not null, mentions text[], deleted boolean not null default false,
       segment integer not null default 0,
       constraint message_index_pk primary key (conversation_id, message_id))`.execute(opened.db)
-    await sql`delete from kysely_migration where name = '0009_message_batches'`.execute(opened.db)
+    // Migration 0010 came later, so the test undoes it too.
+    await sql`alter table document_updates drop column codec`.execute(opened.db)
+    await sql`alter table document_updates
+      add column created_at timestamptz not null default now()`.execute(opened.db)
+    await sql`delete from kysely_migration
+      where name in ('0009_message_batches', '0010_update_row_codec')`.execute(opened.db)
     const insertRow = async (
       id: string,
       segment: number,
@@ -290,7 +295,7 @@ describe.each(['pglite', 'postgres'] as const)('MessageIndex on %s', (kind) => {
 
     const applied = await migrateToLatest(opened.db as Kysely<unknown>)
 
-    expect(applied).toEqual(['0009_message_batches'])
+    expect(applied).toEqual(['0009_message_batches', '0010_update_row_codec'])
     expect(await indexedIds(conversationId)).toEqual([read, mentioning, removed, later])
     expect(await index.count(conversationId, 0)).toBe(1)
     expect(await index.count(conversationId, 1)).toBe(2)

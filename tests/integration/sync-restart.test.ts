@@ -10,6 +10,7 @@ import {
 import { conversationDocumentName } from '../../shared/document-names.ts'
 import { COMPACT_MIN_LOG_BYTES } from '../../sync-server/sync/compactor.ts'
 import type { Database } from '../../sync-server/persistence/schema.ts'
+import { unpackUpdate } from '../../sync-server/persistence/update-codec.ts'
 import { SERVER_OWNER } from '../../sync-server/sync/validation/client-bindings.ts'
 import {
   createApiUser,
@@ -33,13 +34,13 @@ async function readStoredDoc(db: Kysely<Database>, name: string) {
     .executeTakeFirst()
   const updates = await db
     .selectFrom('document_updates')
-    .select('data')
+    .select(['data', 'codec'])
     .where('name', '=', name)
     .orderBy('seq')
     .execute()
   const doc = new Y.Doc()
   if (snapshot?.snapshot) Y.applyUpdate(doc, snapshot.snapshot)
-  for (const row of updates) Y.applyUpdate(doc, row.data)
+  for (const row of updates) Y.applyUpdate(doc, unpackUpdate(row.data, row.codec))
   return { doc, hasSnapshot: Boolean(snapshot?.snapshot), updateRows: updates.length }
 }
 
