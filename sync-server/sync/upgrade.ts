@@ -4,6 +4,7 @@ import { parse as parseCookie } from 'hono/utils/cookie'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
 import { clientValueForLog, type Logger } from '../observability/logger.ts'
+import { canFindClosedDocuments, isForClosedDocument, type SocketClient } from './late-messages.ts'
 import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
 
 /** Path of the sync WebSocket. */
@@ -26,6 +27,22 @@ export function createUpgradeHandler(
 
   const logSocketError = (error: Error) =>
     logger.warn({ event: 'socket_error', err: error }, 'WebSocket error')
+  let routingMissing = false
+  const dropsMessage = (client: SocketClient, data: Uint8Array): boolean => {
+    if (!canFindClosedDocuments(client)) {
+      if (!routingMissing) {
+        routingMissing = true
+        logger.warn(
+          { event: 'late_message_check_unavailable' },
+          'this Hocuspocus version hides which documents a socket has; late messages are replayed',
+        )
+      }
+      return false
+    }
+    if (!isForClosedDocument(client, data)) return false
+    logger.debug({ event: 'late_message_dropped' }, 'dropped a message for a closed document')
+    return true
+  }
 
   return (request, socket, head) => {
     try {
@@ -45,7 +62,7 @@ export function createUpgradeHandler(
         ? new Request(`http://localhost${SYNC_PATH}${url.search}`)
         : plainSyncRequest
       wss.handleUpgrade(request, socket, head, (ws) =>
-        attachSocket(engine, ws, syncRequest, context, logSocketError),
+        attachSocket(engine, ws, syncRequest, context, { logSocketError, dropsMessage }),
       )
     } catch (error) {
       logger.error({ event: 'upgrade_failed', err: error }, 'failed to upgrade a WebSocket')
@@ -72,19 +89,23 @@ function attachSocket(
   ws: WebSocket,
   request: Request,
   context: SyncContext,
-  logSocketError: (error: Error) => void,
+  handlers: {
+    logSocketError: (error: Error) => void
+    dropsMessage: (client: SocketClient, data: Uint8Array) => boolean
+  },
 ): void {
   engine.sockets.add(ws)
   const client = engine.hocuspocus.handleConnection(ws, request, context)
   ws.on('message', (data: RawData) => {
     engine.sockets.markAlive(ws)
-    client.handleMessage(toBytes(data))
+    const bytes = toBytes(data)
+    if (!handlers.dropsMessage(client, bytes)) client.handleMessage(bytes)
   })
   ws.on('close', (code, reason) => {
     engine.sockets.delete(ws)
     client.handleClose({ code, reason: reason.toString() })
   })
-  ws.on('error', logSocketError)
+  ws.on('error', handlers.logSocketError)
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

@@ -67,9 +67,9 @@ const RESYNC_MIN_INTERVAL_MS = 60_000
 
 // Times at most that a copy synced anew which has written nothing connects again after a
 // rejection, instead of stopping. Such a copy cannot have sent the rejected update, so the update is a
-// late message of the dropped copy's provider. The Hocuspocus server (4.7) queues a message
-// that arrives after it closed a document and replays it on the next connection to that
-// document. The closed provider sends few such messages, so a few reconnects clear them.
+// late message of the dropped copy's provider. Hocuspocus 4.7 queues a message that arrives
+// after it closed a document and replays it on the next connection to that document. The
+// Parley server drops such messages, so this covers a server that does not.
 const MAX_STALE_REJECTIONS = 3
 
 /**

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listMessages, sendMessage } from '../../shared/chat-document.ts'
+import { conversationDocumentName } from '../../shared/document-names.ts'
+import { createApiUser, createGroup } from '../helpers/clients.ts'
+import { captureConsoleErrors, refusalLogPattern } from '../helpers/console-errors.ts'
+import { changeOf, replicaOf } from '../helpers/forged-updates.ts'
+import { RawSyncClient, SyncStep } from '../helpers/raw-sync.ts'
+import { startTestServer, type TestServer } from '../helpers/server.ts'
+
+describe('messages for a document the server closed', () => {
+  let server: TestServer
+
+  beforeAll(async () => {
+    server = await startTestServer()
+  })
+
+  afterAll(async () => {
+    await server.stop()
+    await server.database.drop()
+  })
+
+  // A provider can send more messages before it learns that the server closed its document.
+  // Hocuspocus 4.7 queued them and replayed them on the socket's next connection to the
+  // document, which the server then closed for the dropped provider's update.
+  it('drops an update sent after the close instead of replaying it on the next connection', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const group = await createGroup(ana, [ben])
+    const name = conversationDocumentName(group.id)
+    const client = await RawSyncClient.open(server.url, name, ben.token)
+    await client.pull()
+    const forged = (text: string, clientId: number) =>
+      changeOf(replicaOf(client.doc, clientId), (doc) => {
+        sendMessage(doc, { authorId: ana.user.id, text })
+      })
+    const consoleErrors = captureConsoleErrors()
+
+    const refused = await client.sendUpdate(forged('forged first', 0x1234567))
+    client.sendSync(SyncStep.Update, forged('forged late', 0x2345678))
+    const authenticated = await client.authenticate(ben.token)
+    await client.pull()
+    const own = changeOf(client.doc, (doc) => {
+      sendMessage(doc, { authorId: ben.user.id, text: 'after the close' })
+    })
+    const outcome = await client.sendUpdate(own)
+    consoleErrors.restore()
+
+    expect(refused).toEqual({ kind: 'closed', reason: 'invalid_update' })
+    expect(authenticated).toBe('authenticated')
+    expect(outcome).toEqual({ kind: 'acknowledged', applied: true })
+    expect(client.closes).toEqual(['invalid_update'])
+    expect(listMessages(client.doc).map((message) => message.text)).toEqual(['after the close'])
+    const refusal = refusalLogPattern(['invalid_update'])
+    expect(consoleErrors.lines.filter((line) => !refusal.test(line))).toEqual([])
+    client.close()
+  })
+})
