@@ -51,6 +51,18 @@ it('pings every socket once per interval', () => {
   expect(second.pings).toBe(1)
 })
 
+it('spreads the pings of a round over the interval', () => {
+  const sockets = new SyncSockets()
+  const tracked = Array.from({ length: 100 }, () => track(sockets))
+  const pinged = () => tracked.filter((socket) => socket.pings > 0).length
+
+  vi.advanceTimersByTime(HEARTBEAT_MS / 10)
+  expect(pinged()).toBe(10)
+  vi.advanceTimersByTime(HEARTBEAT_MS - HEARTBEAT_MS / 10)
+
+  expect(tracked.map((socket) => socket.pings)).toEqual(tracked.map(() => 1))
+})
+
 it('terminates a socket silent since the last ping', () => {
   const sockets = new SyncSockets()
   const silent = track(sockets)
