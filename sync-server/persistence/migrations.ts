@@ -248,7 +248,7 @@ const messageBatches: Migration = {
 }
 
 /**
- * Lets update rows be stored compressed: codec tells how a row's data is packed, and rows
+ * Lets update rows be stored compressed: codec names how a row's data is packed, and rows
  * written before keep codec 0, plain. Drops created_at, which nothing read, to save its 8
  * bytes in every row and in the WAL.
  */

@@ -73,7 +73,7 @@ export interface DocumentsTable {
 export interface DocumentUpdatesTable {
   seq: Generated<number>
   name: string
-  /** The update, packed as codec says (update-codec.ts). */
+  /** The update, packed with the method that `codec` names (update-codec.ts). */
   data: Uint8Array
   codec: Generated<number>
 }

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib'
 
 /**
- * How the bytes of an update row are stored. Stored rows keep their codec for good, so a
+ * Codecs of the bytes of an update row. Stored rows keep their codec for good, so a
  * codec, once released, is never changed: a new way of packing gets a new number.
  */
 export const UpdateCodec = {

@@ -70,7 +70,7 @@ export class SyncSockets {
   }
 
   // A round visits every socket once and starts at most once per interval, so that each
-  // socket has an interval to answer. Sockets added during a round join it at its end.
+  // socket has an interval to reply. Sockets added during a round join it at its end.
   private tick(): void {
     this.ticks++
     if (!this.round) {
