@@ -60,7 +60,7 @@ export class DocumentStore {
     // were gone from the log and absent from the older snapshot already read.
     const updates = await this.db
       .selectFrom('document_updates')
-      .select(['data', 'codec'])
+      .select(['seq', 'data', 'codec'])
       .where('name', '=', name)
       .orderBy('seq')
       .execute()
@@ -70,7 +70,7 @@ export class DocumentStore {
       .where('name', '=', name)
       .executeTakeFirst()
 
-    const parts = updates.map((row) => unpackUpdate(row.data, row.codec))
+    const parts = updates.map((row) => unpackRow(name, row))
     if (snapshot?.snapshot) parts.unshift(snapshot.snapshot)
     return parts
   }
@@ -136,6 +136,18 @@ export class DocumentStore {
   }
 }
 
+/** Unpacks an update row, naming the row in the error of one that cannot be read. */
+function unpackRow(
+  name: string,
+  row: { seq: number | string; data: Uint8Array; codec: number },
+): Uint8Array {
+  try {
+    return unpackUpdate(row.data, row.codec)
+  } catch (error) {
+    throw new Error(`cannot read update row ${row.seq} of ${name}`, { cause: error })
+  }
+}
+
 /** Raised inside a compaction's transaction to roll it back after a removal took its rows. */
 class RemovedDuringCompaction extends Error {}
 
@@ -172,7 +184,7 @@ async function mergeUpdateRows(
     return { mergedUpdates: 0, snapshotBytes: current.snapshot.length }
   }
 
-  const parts = updates.map((row) => unpackUpdate(row.data, row.codec))
+  const parts = updates.map((row) => unpackRow(name, row))
   if (current.snapshot) parts.unshift(current.snapshot)
   const snapshot = collectGarbage(Y.mergeUpdates(parts))
   await trx

@@ -222,22 +222,24 @@ export class SyncEngine {
         "failed to bind the server's client id; the next server write tries again",
       ),
     )
-    let parts: Uint8Array[]
     try {
-      parts = await this.options.documents.loadParts(documentName)
+      const parts = await this.options.documents.loadParts(documentName)
+      // A stored row that unpacks to bytes that are no Yjs update throws here.
+      Y.transact(document, () => {
+        for (const part of parts) Y.applyUpdate(document, part)
+        for (const update of this.updateLog.unstored(documentName)) {
+          Y.applyUpdate(document, update)
+        }
+      })
     } catch (error) {
-      // Refusing here keeps the client from syncing into an empty document that would then
-      // be stored over the real history.
+      // Refusing here keeps the client from syncing into an empty or partial document that
+      // would then be stored over the real history.
       this.log.error(
         { event: 'document_load_failed', documentName, err: error },
         'failed to load a document',
       )
       throw new Refusal('server_restarting')
     }
-    Y.transact(document, () => {
-      for (const part of parts) Y.applyUpdate(document, part)
-      for (const update of this.updateLog.unstored(documentName)) Y.applyUpdate(document, update)
-    })
     // Hocuspocus 4.7 buffers every update of a document for broadcast, this load's as well,
     // and sends the buffer in the next event-loop turn, to the connections that have joined
     // by then. Flushing now, while the document has no connection, keeps the first readers

@@ -88,6 +88,32 @@ describe('a failed document load', () => {
     expect(textsOf(reader.doc)).toEqual(['history 1', 'history 2'])
     expect(await storedTexts(store, name)).toEqual(['history 1', 'history 2'])
   })
+  // Raw DEFLATE has no checksum, so a damaged compressed row can unpack to bytes that Yjs
+  // cannot read; the load refuses then as for any other load error.
+  it('refuses a document with a row that is no Yjs update', async () => {
+    const { ana, name, writer } = await groupWithHistory(server, clients)
+    writer.destroy()
+    const hocuspocus = server.server.engine.hocuspocus
+    await waitFor(() => !hocuspocus.documents.has(name), 'the server to unload the document')
+    const { db } = server.server.services
+    const damaged = await db
+      .insertInto('document_updates')
+      .values({ name, data: new Uint8Array([1, 1, 1, 0, 31, 0]), codec: 0 })
+      .returning('seq')
+      .executeTakeFirstOrThrow()
+
+    const refused = openDocument(server.url, ana.token, name)
+    clients.push(refused)
+    await waitFor(() => refused.refusals.length > 0, 'the server to refuse the document')
+    const loadedAfterRefusal = hocuspocus.documents.has(name)
+    await db.deleteFrom('document_updates').where('seq', '=', damaged.seq).execute()
+    const reader = open(ana.token, name)
+    await waitForSync(reader)
+
+    expect(refused.refusals).toEqual(['server_restarting'])
+    expect(loadedAfterRefusal).toBe(false)
+    expect(textsOf(reader.doc)).toEqual(['history 1', 'history 2'])
+  })
 })
 
 describe('a cut database connection', () => {
