@@ -1,12 +1,15 @@
-import { type Hocuspocus, MessageType } from '@hocuspocus/server'
+import { type Connection, type Hocuspocus, MessageType } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 
 /** The Hocuspocus client of one socket, which the package does not export by name. */
 export type SocketClient = ReturnType<Hocuspocus['handleConnection']>
 
+/** Messages held for one document at most while its previous connection closes. */
+const MAX_HELD_MESSAGES = 256
+
 /** The parts of a Hocuspocus 4.7 ClientConnection that tell which documents a socket has. */
 interface DocumentRouting {
-  documentConnections: Record<string, unknown>
+  documentConnections: Record<string, Connection | undefined>
   incomingMessageQueue: Record<string, unknown>
 }
 
@@ -17,39 +20,99 @@ function routingOf(client: SocketClient): DocumentRouting | undefined {
   return routing as DocumentRouting
 }
 
-/**
- * Returns whether a message is for a document that the socket has neither open nor being
- * opened, and is not the Auth message that opens it. A provider sends such a message when
- * the server has closed its document, such as after a rejected update, before it learns of
- * the close. Hocuspocus 4.7 would queue it and replay it on the socket's next connection to
- * the document, where it counts as the new connection's: a replayed rejected update closes
- * that connection too. Returns false for a message that cannot be decoded, which Hocuspocus
- * then handles as before, and when the ClientConnection lacks the fields read here.
- */
-export function isForClosedDocument(client: SocketClient, data: Uint8Array): boolean {
-  const routing = routingOf(client)
-  if (!routing) return false
-  let address: string
-  let type: number
-  try {
-    const decoder = decoding.createDecoder(data)
-    address = decoding.readVarString(decoder)
-    type = decoding.readVarUint(decoder)
-  } catch {
-    return false
-  }
-  if (type === (MessageType.Auth as number)) return false
-  // Hocuspocus routes a message by its whole address first, then by the document name
-  // before the session separator.
-  const documentName = address.split('\0', 1)[0] ?? address
-  return (
-    routing.documentConnections[address] === undefined &&
-    routing.documentConnections[documentName] === undefined &&
-    routing.incomingMessageQueue[address] === undefined
-  )
-}
-
-/** Returns whether Hocuspocus's ClientConnection still has the fields read above. */
+/** Returns whether Hocuspocus's ClientConnection still has the fields that the gate reads. */
 export function canFindClosedDocuments(client: SocketClient): boolean {
   return routingOf(client) !== undefined
+}
+
+/** Outcome of a message at the gate. */
+export type GateOutcome = 'passed' | 'dropped' | 'held'
+
+/**
+ * Stands between a socket and its Hocuspocus client, and fixes two ways in which Hocuspocus
+ * 4.7 gives a document's messages to the wrong connection:
+ *
+ * - A message for a document that the socket has neither open nor being opened, other than
+ *   the Auth message that opens it, is dropped. A provider sends such a message when the
+ *   server has closed its document, such as after a rejected update, before it learns of the
+ *   close. Hocuspocus would queue it and replay it on the socket's next connection to the
+ *   document, where a replayed rejected update closes that connection too.
+ * - Messages that follow the client's Close of a document are held until that connection has
+ *   closed. A connection handles its messages one at a time, and an update waits for its
+ *   commit, so a provider created again at once sent its Auth to the closing connection,
+ *   which took it for a token refresh and sent no reply.
+ *
+ * A message that cannot be decoded passes, and Hocuspocus handles it as before.
+ */
+export class DocumentMessageGate {
+  private readonly routing: DocumentRouting | undefined
+  /** Documents whose Close the client sent while their connection was open. */
+  private readonly closing = new Set<string>()
+  /** Messages kept back for a closing document, in arrival order, by address. */
+  private readonly held = new Map<string, Uint8Array[]>()
+
+  constructor(private readonly client: SocketClient) {
+    this.routing = routingOf(client)
+  }
+
+  /** Passes a message to the client, drops it or keeps it back; returns the outcome. */
+  receive(data: Uint8Array): GateOutcome {
+    const header = this.routing && readHeader(data)
+    if (!this.routing || !header) {
+      this.client.handleMessage(data)
+      return 'passed'
+    }
+    const { address, type } = header
+    const held = this.held.get(address)
+    if (held) {
+      if (held.length >= MAX_HELD_MESSAGES) return 'dropped'
+      held.push(data)
+      return 'held'
+    }
+
+    const connection = this.connectionOf(address)
+    if (!connection) {
+      if (type !== (MessageType.Auth as number) && !this.routing.incomingMessageQueue[address]) {
+        return 'dropped'
+      }
+    } else if (type === (MessageType.CLOSE as number) && !this.closing.has(address)) {
+      this.closing.add(address)
+      connection.onClose(() => this.closed(address))
+    } else if (this.closing.has(address)) {
+      this.held.set(address, [data])
+      return 'held'
+    }
+    this.client.handleMessage(data)
+    return 'passed'
+  }
+
+  // Called from inside Connection.close, after Hocuspocus has forgotten the connection; the
+  // held messages go on in a later turn, as if they had arrived then.
+  private closed(address: string): void {
+    this.closing.delete(address)
+    queueMicrotask(() => {
+      const held = this.held.get(address) ?? []
+      this.held.delete(address)
+      for (const data of held) this.receive(data)
+    })
+  }
+
+  // Hocuspocus routes a message by its whole address first, then by the document name
+  // before the session separator.
+  private connectionOf(address: string): Connection | undefined {
+    const connections = this.routing?.documentConnections
+    if (!connections) return undefined
+    return connections[address] ?? connections[address.split('\0', 1)[0] ?? address]
+  }
+}
+
+function readHeader(data: Uint8Array): { address: string; type: number } | undefined {
+  try {
+    const decoder = decoding.createDecoder(data)
+    const address = decoding.readVarString(decoder)
+    const type = decoding.readVarUint(decoder)
+    return { address, type }
+  } catch {
+    return undefined
+  }
 }

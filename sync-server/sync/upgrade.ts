@@ -4,7 +4,7 @@ import { parse as parseCookie } from 'hono/utils/cookie'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
 import { clientValueForLog, type Logger } from '../observability/logger.ts'
-import { canFindClosedDocuments, isForClosedDocument, type SocketClient } from './late-messages.ts'
+import { canFindClosedDocuments, DocumentMessageGate, type SocketClient } from './late-messages.ts'
 import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
 
 /** Path of the sync WebSocket. */
@@ -28,21 +28,18 @@ export function createUpgradeHandler(
   const logSocketError = (error: Error) =>
     logger.warn({ event: 'socket_error', err: error }, 'WebSocket error')
   let routingMissing = false
-  const dropsMessage = (client: SocketClient, data: Uint8Array): boolean => {
-    if (!canFindClosedDocuments(client)) {
-      if (!routingMissing) {
-        routingMissing = true
-        logger.warn(
-          { event: 'late_message_check_unavailable' },
-          'this Hocuspocus version hides which documents a socket has; late messages are replayed',
-        )
-      }
-      return false
+  const createGate = (client: SocketClient): DocumentMessageGate => {
+    if (!canFindClosedDocuments(client) && !routingMissing) {
+      routingMissing = true
+      logger.warn(
+        { event: 'message_gate_unavailable' },
+        'this Hocuspocus version hides which documents a socket has; messages pass unchecked',
+      )
     }
-    if (!isForClosedDocument(client, data)) return false
-    logger.debug({ event: 'late_message_dropped' }, 'dropped a message for a closed document')
-    return true
+    return new DocumentMessageGate(client)
   }
+  const logDropped = () =>
+    logger.debug({ event: 'late_message_dropped' }, 'dropped a message for a closed document')
 
   return (request, socket, head) => {
     try {
@@ -62,7 +59,7 @@ export function createUpgradeHandler(
         ? new Request(`http://localhost${SYNC_PATH}${url.search}`)
         : plainSyncRequest
       wss.handleUpgrade(request, socket, head, (ws) =>
-        attachSocket(engine, ws, syncRequest, context, { logSocketError, dropsMessage }),
+        attachSocket(engine, ws, syncRequest, context, { logSocketError, createGate, logDropped }),
       )
     } catch (error) {
       logger.error({ event: 'upgrade_failed', err: error }, 'failed to upgrade a WebSocket')
@@ -91,15 +88,16 @@ function attachSocket(
   context: SyncContext,
   handlers: {
     logSocketError: (error: Error) => void
-    dropsMessage: (client: SocketClient, data: Uint8Array) => boolean
+    createGate: (client: SocketClient) => DocumentMessageGate
+    logDropped: () => void
   },
 ): void {
   engine.sockets.add(ws)
   const client = engine.hocuspocus.handleConnection(ws, request, context)
+  const gate = handlers.createGate(client)
   ws.on('message', (data: RawData) => {
     engine.sockets.markAlive(ws)
-    const bytes = toBytes(data)
-    if (!handlers.dropsMessage(client, bytes)) client.handleMessage(bytes)
+    if (gate.receive(toBytes(data)) === 'dropped') handlers.logDropped()
   })
   ws.on('close', (code, reason) => {
     engine.sockets.delete(ws)

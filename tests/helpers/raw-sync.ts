@@ -121,6 +121,11 @@ export class RawSyncClient {
     return response.type === 'permission_denied' ? response.reason : 'authenticated'
   }
 
+  /** Sends the Close message with which a provider detaches from the document. */
+  sendClose(): void {
+    this.send(MessageType.Close, () => {})
+  }
+
   /** Sends a Sync message with a payload of any bytes. */
   sendSync(step: SyncStepType, payload: Uint8Array): void {
     this.send(MessageType.Sync, (encoder) => {

@@ -54,4 +54,39 @@ describe('messages for a document the server closed', () => {
     expect(consoleErrors.lines.filter((line) => !refusal.test(line))).toEqual([])
     client.close()
   })
+
+  // A provider destroyed and created again sends Close and then Auth. Hocuspocus 4.7 handles
+  // a connection's messages in turn, so while an update waited for its commit, the Auth
+  // reached the closing connection, which took it for a token refresh and sent no reply.
+  it('opens a document again right after a close', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const group = await createGroup(ana, [])
+    const name = conversationDocumentName(group.id)
+    const client = await RawSyncClient.open(server.url, name, ana.token)
+    await client.pull()
+    const first = changeOf(client.doc, (doc) => {
+      sendMessage(doc, { authorId: ana.user.id, text: 'before the close' })
+    })
+
+    client.sendSync(SyncStep.Update, first)
+    client.sendClose()
+    const authenticated = await client.authenticate(ana.token)
+    await client.pull()
+    const second = changeOf(client.doc, (doc) => {
+      sendMessage(doc, { authorId: ana.user.id, text: 'after the close' })
+    })
+    const outcome = await client.sendUpdate(second)
+    const reader = await RawSyncClient.open(server.url, name, ana.token)
+    await reader.pull()
+
+    expect(authenticated).toBe('authenticated')
+    expect(outcome).toEqual({ kind: 'acknowledged', applied: true })
+    expect(client.closes).toEqual(['provider_initiated'])
+    expect(listMessages(reader.doc).map((message) => message.text)).toEqual([
+      'before the close',
+      'after the close',
+    ])
+    client.close()
+    reader.close()
+  })
 })
