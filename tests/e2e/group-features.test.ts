@@ -1,13 +1,25 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Conversation } from '../../shared/api.ts'
-import { APP_DIR, DESKTOP, PHONE, launchBrowser, sendInApp } from '../helpers/browser.ts'
+import { sendMessage } from '../../shared/chat-document.ts'
+import { conversationDocumentName } from '../../shared/document-names.ts'
+import {
+  APP_DIR,
+  DESKTOP,
+  PHONE,
+  launchBrowser,
+  messageTexts,
+  sendInApp,
+} from '../helpers/browser.ts'
 import {
   API_USER_PASSWORD,
   type ApiUser,
   createApiUser,
   createGroup,
+  openDocument,
   uniqueName,
+  waitForAcknowledged,
+  waitForSync,
 } from '../helpers/clients.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
@@ -160,6 +172,36 @@ describe('groups, presence and preferences in the browser', { timeout: 90_000 },
     await expect
       .poll(() => benPage.getByTestId('composer').isDisabled(), { timeout: REMOTE_TIMEOUT_MS })
       .toBe(true)
+  })
+
+  it('syncs again for a member removed and added back', async () => {
+    const ana = await newUser('ana', 'Ana Lima')
+    const ben = await newUser('ben', 'Ben Okafor')
+    const title = uniqueName('again')
+    const group = await createGroup(ana, [ben], title)
+    const benPage = await openApp(ben)
+    await openConversation(benPage, title)
+
+    const removed = await ana.request(
+      'DELETE',
+      `/api/conversations/${group.id}/members/${ben.user.id}`,
+    )
+    await benPage.getByTestId('access-lost').waitFor({ timeout: REMOTE_TIMEOUT_MS })
+    const added = await ana.request('POST', `/api/conversations/${group.id}/members`, {
+      userId: ben.user.id,
+    })
+    const writer = openDocument(server.url, ana.token, conversationDocumentName(group.id))
+    await waitForSync(writer)
+    sendMessage(writer.doc, { authorId: ana.user.id, text: 'welcome back' })
+    await waitForAcknowledged(writer)
+    writer.destroy()
+
+    expect(removed.status).toBe(204)
+    expect(added.status).toBe(201)
+    await expect
+      .poll(() => messageTexts(benPage), { timeout: REMOTE_TIMEOUT_MS })
+      .toContain('welcome back')
+    await benPage.getByTestId('access-lost').waitFor({ state: 'detached' })
   })
 
   it('wipes a group deleted while the app was closed', async () => {

@@ -25,7 +25,11 @@ import { SyncProblemNotice } from './SyncProblemNotice.tsx'
 export function ConversationView(props: { user: User; conversationId: ConversationId }) {
   const { user, conversationId } = props
   const { conversation, error } = useConversation(user.id, conversationId)
-  const session = useConversationSession(conversationId, conversation?.openSegment)
+  const session = useConversationSession(
+    conversationId,
+    conversation?.openSegment,
+    conversation !== undefined,
+  )
   const snapshot = useConversationSnapshot(session)
   const online = useConnectionState() === 'online'
   const [showInfo, setShowInfo] = useState(false)

@@ -147,6 +147,16 @@ export class ConversationSession {
     return this.history.loadOlder()
   }
 
+  /**
+   * Syncs again after a removal from the conversation, once the server lists the user as a
+   * member again. A deleted conversation stays closed.
+   */
+  regainAccess(): void {
+    if (!this.accessLost) return
+    this.accessLost = false
+    for (const unit of this.history.allUnits()) unit.retryAccess()
+  }
+
   /** Takes the open segment that the conversation list reported (see SegmentHistory). */
   learnOpenSegment(open: number): void {
     this.history.learnOpenSegment(open)

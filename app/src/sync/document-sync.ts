@@ -253,6 +253,17 @@ export class DocumentSync {
     }
   }
 
+  /**
+   * Syncs again after the server refused access because the user was not a member, once the
+   * user is one again. Messages that failed then stay failed.
+   */
+  retryAccess(): void {
+    if (this.problem?.kind !== 'lost_access' || this.problem.reason !== 'forbidden') return
+    this.problem = null
+    this.refresh()
+    this.connection.connect()
+  }
+
   /** Deletes the local copy and loads the document again from the server. */
   async reloadFromServer(): Promise<void> {
     this.pending.takeAll()

@@ -13,11 +13,13 @@ export function useConnectionState(): ConnectionState {
 /**
  * Opens a conversation document while the component is mounted and returns its session.
  * `openSegment`, from the conversation list, lets a device without a local copy open the
- * newest history segment without waiting for the live document.
+ * newest history segment without waiting for the live document. `member` is true while the
+ * server reports the user as a member, which lets a session that lost access sync again.
  */
 export function useConversationSession(
   conversationId: ConversationId,
   openSegment?: number,
+  member = false,
 ): ConversationSession {
   const client = useSyncClient()
   // session() only gets or creates the session, so calling it during render is idempotent.
@@ -26,6 +28,9 @@ export function useConversationSession(
   useEffect(() => {
     if (openSegment !== undefined) session.learnOpenSegment(openSegment)
   }, [session, openSegment])
+  useEffect(() => {
+    if (member) session.regainAccess()
+  }, [session, member])
   return session
 }
 
