@@ -136,7 +136,7 @@ export class DocumentStore {
   }
 }
 
-/** Unpacks an update row, naming the row in the error of one that cannot be read. */
+/** Unpacks an update row; the error for an unreadable row names its seq. */
 function unpackRow(
   name: string,
   row: { seq: number | string; data: Uint8Array; codec: number },

@@ -39,8 +39,8 @@ export type GateOutcome = 'passed' | 'dropped' | 'held'
  *   document, where a replayed rejected update closes that connection too.
  * - Messages that follow the client's Close of a document are held until that connection has
  *   closed. A connection handles its messages one at a time, and an update waits for its
- *   commit, so a provider created again at once sent its Auth to the closing connection,
- *   which took it for a token refresh and sent no reply.
+ *   commit. A provider created again at once therefore sent its Auth to the closing
+ *   connection, which took it for a token refresh and sent no reply.
  *
  * A message that cannot be decoded passes, and Hocuspocus handles it as before.
  */

@@ -88,8 +88,8 @@ describe('a failed document load', () => {
     expect(textsOf(reader.doc)).toEqual(['history 1', 'history 2'])
     expect(await storedTexts(store, name)).toEqual(['history 1', 'history 2'])
   })
-  // Raw DEFLATE has no checksum, so a damaged compressed row can unpack to bytes that Yjs
-  // cannot read; the load refuses then as for any other load error.
+  // Raw DEFLATE has no checksum. A damaged compressed row can therefore unpack to bytes that
+  // Yjs cannot read, and the load then refuses the document as for any other load error.
   it('refuses a document with a row that is no Yjs update', async () => {
     const { ana, name, writer } = await groupWithHistory(server, clients)
     writer.destroy()
