@@ -34,8 +34,8 @@ export class DocumentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Appends updates in one statement; they are durable once the returned promise resolves.
-   * Small updates are stored compressed, which about halves the bytes of a chat message.
+   * Appends updates in one statement, durable once the returned promise resolves. Small
+   * updates are stored compressed, which about halves the bytes of a chat message.
    */
   async append(rows: { name: string; data: Uint8Array }[]): Promise<void> {
     if (rows.length === 0) return
@@ -136,15 +136,15 @@ export class DocumentStore {
   }
 }
 
-/** Unpacks an update row; the error for an unreadable row names its seq. */
+/** Unpacks an update row, and names the row's seq in the error when it cannot. */
 function unpackRow(
   name: string,
-  row: { seq: number | string; data: Uint8Array; codec: number },
+  row: { seq: number; data: Uint8Array; codec: number },
 ): Uint8Array {
   try {
     return unpackUpdate(row.data, row.codec)
   } catch (error) {
-    throw new Error(`cannot read update row ${row.seq} of ${name}`, { cause: error })
+    throw new Error(`failed to unpack update row ${row.seq} of ${name}`, { cause: error })
   }
 }
 

@@ -15,7 +15,7 @@ export type UpdateCodec = (typeof UpdateCodec)[keyof typeof UpdateCodec]
 
 /**
  * Largest update that is compressed here. Postgres and PGlite compress a row themselves
- * once it is larger than about 2 KB, and compressing large updates would hold the event loop.
+ * once it is larger than about 2 KB, and compressing large updates would block the event loop.
  */
 export const PACK_MAX_BYTES = 2000
 
@@ -56,7 +56,7 @@ export function packUpdate(update: Uint8Array): PackedUpdate {
     : { data: update, codec: UpdateCodec.plain }
 }
 
-/** Returns the Yjs update that a stored row holds; throws on a codec this version lacks. */
+/** Returns the Yjs update that a stored row contains; throws on a codec this version lacks. */
 export function unpackUpdate(data: Uint8Array, codec: number): Uint8Array {
   if (codec === UpdateCodec.plain) return data
   if (codec === UpdateCodec.deflateWithDictionary) {

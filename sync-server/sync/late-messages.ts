@@ -4,8 +4,8 @@ import * as decoding from 'lib0/decoding'
 /** The Hocuspocus client of one socket, which the package does not export by name. */
 export type SocketClient = ReturnType<Hocuspocus['handleConnection']>
 
-/** Messages held for one document at most while its previous connection closes. */
-const MAX_HELD_MESSAGES = 256
+/** Maximum number of messages deferred for one document while its previous connection closes. */
+const MAX_DEFERRED_MESSAGES = 256
 
 /** The parts of a Hocuspocus 4.7 ClientConnection that tell which documents a socket has. */
 interface DocumentRouting {
@@ -20,13 +20,8 @@ function routingOf(client: SocketClient): DocumentRouting | undefined {
   return routing as DocumentRouting
 }
 
-/** Returns whether Hocuspocus's ClientConnection still has the fields that the gate reads. */
-export function canFindClosedDocuments(client: SocketClient): boolean {
-  return routingOf(client) !== undefined
-}
-
 /** Outcome of a message at the gate. */
-export type GateOutcome = 'passed' | 'dropped' | 'held'
+export type GateOutcome = 'passed' | 'dropped' | 'deferred'
 
 /**
  * Stands between a socket and its Hocuspocus client, and fixes two ways in which Hocuspocus
@@ -37,8 +32,8 @@ export type GateOutcome = 'passed' | 'dropped' | 'held'
  *   server has closed its document, such as after a rejected update, before it learns of the
  *   close. Hocuspocus would queue it and replay it on the socket's next connection to the
  *   document, where a replayed rejected update closes that connection too.
- * - Messages that follow the client's Close of a document are held until that connection has
- *   closed. A connection handles its messages one at a time, and an update waits for its
+ * - Messages that follow the client's Close of a document are deferred until that connection
+ *   has closed. A connection handles its messages one at a time, and an update waits for its
  *   commit. A provider created again at once therefore sent its Auth to the closing
  *   connection, which took it for a token refresh and sent no reply.
  *
@@ -48,14 +43,19 @@ export class DocumentMessageGate {
   private readonly routing: DocumentRouting | undefined
   /** Documents whose Close the client sent while their connection was open. */
   private readonly closing = new Set<string>()
-  /** Messages kept back for a closing document, in arrival order, by address. */
-  private readonly held = new Map<string, Uint8Array[]>()
+  /** Messages deferred for a closing document, in arrival order, by address. */
+  private readonly deferred = new Map<string, Uint8Array[]>()
 
   constructor(private readonly client: SocketClient) {
     this.routing = routingOf(client)
   }
 
-  /** Passes a message to the client, drops it or keeps it back; returns the outcome. */
+  /** True when the ClientConnection has the fields the gate reads, so that it checks messages. */
+  get checking(): boolean {
+    return this.routing !== undefined
+  }
+
+  /** Passes a message to the client, drops it or defers it; returns the outcome. */
   receive(data: Uint8Array): GateOutcome {
     const header = this.routing && readHeader(data)
     if (!this.routing || !header) {
@@ -63,11 +63,11 @@ export class DocumentMessageGate {
       return 'passed'
     }
     const { address, type } = header
-    const held = this.held.get(address)
-    if (held) {
-      if (held.length >= MAX_HELD_MESSAGES) return 'dropped'
-      held.push(data)
-      return 'held'
+    const deferred = this.deferred.get(address)
+    if (deferred) {
+      if (deferred.length >= MAX_DEFERRED_MESSAGES) return 'dropped'
+      deferred.push(data)
+      return 'deferred'
     }
 
     const connection = this.connectionOf(address)
@@ -79,21 +79,21 @@ export class DocumentMessageGate {
       this.closing.add(address)
       connection.onClose(() => this.closed(address))
     } else if (this.closing.has(address)) {
-      this.held.set(address, [data])
-      return 'held'
+      this.deferred.set(address, [data])
+      return 'deferred'
     }
     this.client.handleMessage(data)
     return 'passed'
   }
 
-  // Called from inside Connection.close, after Hocuspocus has forgotten the connection; the
-  // held messages go on in a later turn, as if they had arrived then.
+  // Called from inside Connection.close, after Hocuspocus has forgotten the connection. The
+  // deferred messages go on in a later microtask, as if they had arrived then.
   private closed(address: string): void {
     this.closing.delete(address)
     queueMicrotask(() => {
-      const held = this.held.get(address) ?? []
-      this.held.delete(address)
-      for (const data of held) this.receive(data)
+      const deferred = this.deferred.get(address) ?? []
+      this.deferred.delete(address)
+      for (const data of deferred) this.receive(data)
     })
   }
 

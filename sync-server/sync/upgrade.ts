@@ -4,7 +4,7 @@ import { parse as parseCookie } from 'hono/utils/cookie'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
 import { clientValueForLog, type Logger } from '../observability/logger.ts'
-import { canFindClosedDocuments, DocumentMessageGate, type SocketClient } from './late-messages.ts'
+import { DocumentMessageGate, type SocketClient } from './late-messages.ts'
 import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
 
 /** Path of the sync WebSocket. */
@@ -29,14 +29,15 @@ export function createUpgradeHandler(
     logger.warn({ event: 'socket_error', err: error }, 'WebSocket error')
   let routingMissing = false
   const createGate = (client: SocketClient): DocumentMessageGate => {
-    if (!canFindClosedDocuments(client) && !routingMissing) {
+    const gate = new DocumentMessageGate(client)
+    if (!gate.checking && !routingMissing) {
       routingMissing = true
       logger.warn(
         { event: 'message_gate_unavailable' },
-        'this Hocuspocus version hides which documents a socket has; messages pass unchecked',
+        'this Hocuspocus version hides which documents a socket has, so messages pass unchecked',
       )
     }
-    return new DocumentMessageGate(client)
+    return gate
   }
   const logDropped = () =>
     logger.debug({ event: 'late_message_dropped' }, 'dropped a message for a closed document')

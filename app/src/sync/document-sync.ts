@@ -254,8 +254,8 @@ export class DocumentSync {
   }
 
   /**
-   * Syncs again after the server refused access because the user was not a member, once the
-   * user is one again. Messages that failed then stay failed.
+   * Syncs again after the server rejected access because the user was not a member, once
+   * the user is one again. Messages that failed then stay failed.
    */
   retryAccess(): void {
     if (this.problem?.kind !== 'lost_access' || this.problem.reason !== 'forbidden') return
