@@ -194,4 +194,30 @@ describe('a cut database connection', () => {
     ])
     expect(textsOf(fresh.doc)).toEqual(['history 1', 'history 2', 'written while cut'])
   })
+
+  it('unloads a left document once stored', async () => {
+    const { ana, name, writer } = await groupWithHistory(server, clients)
+    const hocuspocus = server.server.engine.hocuspocus
+    const failuresBefore = await storeFailures()
+
+    proxy.cut()
+    sendMessage(writer.doc, { authorId: ana.user.id, text: 'left while cut' })
+    await waitFor(
+      async () => (await storeFailures()) > failuresBefore,
+      'the server to fail the write',
+    )
+    writer.destroy()
+    // Without Redis, Hocuspocus tries to unload the document as soon as its last client leaves.
+    await settle()
+    const loadedWhileCut = hocuspocus.documents.has(name)
+    proxy.restore()
+    await waitFor(() => !hocuspocus.documents.has(name), 'the server to unload the document')
+
+    expect(loadedWhileCut).toBe(true)
+    expect(await storedTexts(directStore, name)).toEqual([
+      'history 1',
+      'history 2',
+      'left while cut',
+    ])
+  })
 })
