@@ -1,4 +1,5 @@
 import { type Config, readConfig } from './config.ts'
+import { routeConsoleToLog } from './observability/console-log.ts'
 import { createLogger } from './observability/logger.ts'
 import { startServer } from './server.ts'
 
@@ -11,6 +12,7 @@ try {
   process.exit(1)
 }
 const logger = createLogger(config.logLevel)
+routeConsoleToLog(logger)
 
 try {
   const server = await startServer(config, logger)
