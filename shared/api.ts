@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { ChatMessage } from './chat-document.ts'
 import type { ConversationId, MessageId, UserId } from './ids.ts'
 
 /** A user as the API returns it. */
@@ -26,6 +27,11 @@ export interface MessageLocation {
   id: MessageId
   /** History segment whose document contains the message, 0 for the live document. */
   segment: number
+  /**
+   * The message as that document holds it now, with a deleted or removed one's text empty.
+   * Null when the document lacks it, as when the index and the document disagree.
+   */
+  content: ChatMessage | null
 }
 
 /** A conversation as the API returns it. Times are ISO 8601 strings. */

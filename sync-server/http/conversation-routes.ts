@@ -211,15 +211,24 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     return c.body(null, 204)
   })
 
-  // Returns the history segment that contains a message, so that a client shows an old
-  // message, such as the original of a reply, without opening every segment before it.
+  // Returns the history segment that contains a message, and the message itself, so that a
+  // client shows an old message, such as the original of a reply, without opening its segment.
   app.get('/conversations/:id/messages/:messageId', async (c) => {
     const conversation = await memberView(c)
     const messageId = c.req.param('messageId') ?? ''
     if (!ID_PATTERN.test(messageId)) throw new ApiError('not_found', 'no such message')
     const located = await messageIndex.locate(conversation.id, messageId)
     if (!located) throw new ApiError('not_found', 'no such message')
-    const message: MessageLocation = { id: messageId as MessageId, segment: located.segment }
+    const content = await writes.readMessage(
+      conversation.id,
+      located.segment,
+      messageId as MessageId,
+    )
+    const message: MessageLocation = {
+      id: messageId as MessageId,
+      segment: located.segment,
+      content: content ?? null,
+    }
     return c.json({ message })
   })
 

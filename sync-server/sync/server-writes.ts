@@ -1,10 +1,12 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import type * as Y from 'yjs'
 import {
+  type ChatMessage,
   findMessageEntry,
   lastMessage,
   MODERATION_ROOT,
   OPEN_SEGMENT_KEY,
+  readMessage,
   SEGMENTS_ROOT,
 } from '../../shared/chat-document.ts'
 import { conversationDocumentName, segmentDocumentName } from '../../shared/document-names.ts'
@@ -107,6 +109,20 @@ export class ServerWrites {
       if (result === 'moderated') return result
     }
     return 'not_found'
+  }
+
+  /**
+   * Returns a message as the document of a segment holds it now, or undefined when that
+   * document lacks it. Loads the document when no connection has it open.
+   */
+  readMessage(
+    conversationId: ConversationId,
+    segment: number,
+    messageId: MessageId,
+  ): Promise<ChatMessage | undefined> {
+    return this.read(segmentDocumentName(conversationId, segment), (doc) =>
+      readMessage(findMessageEntry(doc, messageId), doc),
+    )
   }
 
   /**

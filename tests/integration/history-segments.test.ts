@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { Conversation } from '../../shared/api.ts'
+import type { Conversation, MessageLocation } from '../../shared/api.ts'
 import {
   type ChatMessage,
   deleteMessage,
@@ -454,7 +454,7 @@ describe('history segments', () => {
       sent.push(await anaDevice.send(text))
     }
     const locate = (user: ApiUser, messageId: string) =>
-      user.request<{ message?: { id: string; segment: number }; error?: { code: string } }>(
+      user.request<{ message?: MessageLocation; error?: { code: string } }>(
         'GET',
         `/api/conversations/${group.id}/messages/${messageId}`,
       )
@@ -467,6 +467,19 @@ describe('history segments', () => {
     const located = await locateAll()
     expect(located.map((response) => response.body.message?.segment)).toEqual([0, 0, 0, 1, 1, 1, 2])
     expect(located[4]?.body.message?.id).toBe(sent[4]?.id)
+    expect(located[4]?.body.message?.content).toMatchObject({
+      id: sent[4]?.id,
+      authorId: ana.user.id,
+      text: 'five',
+      deleted: false,
+    })
+
+    // The content is read from the segment's document, so it follows a deletion.
+    const segment = await anaDevice.open(1)
+    deleteMessage(segment.doc, { messageId: sent[3]!.id, userId: ana.user.id })
+    await waitForAcknowledged(segment)
+    const deleted = await locate(ben, sent[3]!.id)
+    expect(deleted.body.message?.content).toMatchObject({ text: '', deleted: true })
 
     const outsider = await createApiUser(server.url, 'eve')
     const cases = [

@@ -64,6 +64,16 @@ export function MessageList(props: {
     return messages
   }, [snapshot.messages])
 
+  // The original of a reply that no segment shown contains is fetched from the server, so
+  // that its quote shows the text before the segment loads.
+  useEffect(() => {
+    if (!earlierHistory) return
+    for (const view of snapshot.messages) {
+      const { replyTo } = view.message
+      if (replyTo && !byId.has(replyTo)) session.requestQuote(replyTo)
+    }
+  }, [session, snapshot.messages, byId, earlierHistory, online])
+
   // A reply's original that is not shown may sit in an older segment, which loads first.
   const jumpTo = useCallback(
     (messageId: MessageId) => {
@@ -248,7 +258,11 @@ export function MessageList(props: {
                     context={context}
                     reactions={snapshot.reactions.get(message.id)}
                     readers={readers.get(message.id)}
-                    original={message.replyTo ? byId.get(message.replyTo) : undefined}
+                    original={
+                      message.replyTo
+                        ? (byId.get(message.replyTo) ?? snapshot.quotes.get(message.replyTo))
+                        : undefined
+                    }
                     active={activeId === message.id}
                     highlighted={highlightedId === message.id}
                   />

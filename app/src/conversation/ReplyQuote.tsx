@@ -6,8 +6,8 @@ import { removedPlaceholder } from '../messages/removed-placeholder.ts'
 /**
  * Renders the quote of the message a reply answers, with its current text. Pressing it
  * scrolls to the original. `original` is undefined when no segment shown contains that
- * message. While older segments are not shown, the quote is then neutral, and pressing it
- * loads them until the original is found.
+ * message and the server has not returned it, as while offline. While older segments are
+ * not shown, the quote is then neutral, and pressing it loads them until the original is found.
  */
 export function ReplyQuote(props: {
   replyTo: MessageId

@@ -18,6 +18,7 @@ import { Listeners } from './listeners.ts'
 import type { LocalCopyBudget } from './local-copy-budget.ts'
 import { removeSegmentCopies } from './local-data.ts'
 import { MessageRecovery } from './message-recovery.ts'
+import { QuotedMessages } from './quoted-messages.ts'
 import { ReadMarkerThrottle } from './read-marker-throttle.ts'
 import { SegmentHistory } from './segment-history.ts'
 import { UnsyncedSegments, unsyncedSegmentsKey } from './unsynced-segments.ts'
@@ -55,6 +56,7 @@ export class ConversationSession {
   private readonly listeners = new Listeners()
   private readonly live: DocumentSync
   private readonly history: SegmentHistory
+  private readonly quotes: QuotedMessages
   private readonly recovery = new MessageRecovery()
   private readonly readMarker: ReadMarkerThrottle
   private resynchronization: Resynchronization | null = null
@@ -70,6 +72,11 @@ export class ConversationSession {
     const { userId, conversationId } = options
     this.documentName = conversationDocumentName(conversationId)
     this.readMarker = new ReadMarkerThrottle(this.writeReadMarker)
+    this.quotes = new QuotedMessages(
+      (messageId) =>
+        api.locateMessage(conversationId, messageId).then(({ message }) => message.content),
+      this.refresh,
+    )
     this.live = this.createUnit(0)
     this.history = new SegmentHistory({
       live: this.live,
@@ -170,6 +177,14 @@ export class ConversationSession {
   /** Stops showing every segment older than the first page. */
   releaseToFirstPage(): void {
     this.history.releaseToFirstPage()
+  }
+
+  /**
+   * Fetches from the server the original of a reply that no segment shown contains, for the
+   * snapshot's `quotes`. Does nothing once it is fetched or while it is being fetched.
+   */
+  requestQuote(messageId: MessageId): void {
+    this.quotes.request(messageId)
   }
 
   /** Loads older segments until one contains the message, and resolves to whether it did. */
@@ -307,6 +322,7 @@ export class ConversationSession {
       resynchronization: this.resynchronization,
       storageFull: this.storageFull,
       canSend: loaded && this.live.canWrite && openUnit?.acceptsMessages === true,
+      quotes: this.quotes.messages,
     })
   }
 }

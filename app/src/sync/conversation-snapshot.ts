@@ -72,6 +72,8 @@ export interface ConversationSnapshot {
   /** A write to this device's storage failed because its quota is used up. */
   storageFull: boolean
   canSend: boolean
+  /** Originals of replies that no segment shown contains, as fetched from the server. */
+  quotes: ReadonlyMap<MessageId, ChatMessage>
 }
 
 /** Messages and reactions of one document, read for rendering. */
@@ -112,6 +114,7 @@ export interface SnapshotInput {
   resynchronization: Resynchronization | null
   storageFull: boolean
   canSend: boolean
+  quotes: ReadonlyMap<MessageId, ChatMessage>
 }
 
 /** Combines the documents of a conversation and its session state into a snapshot. */
@@ -131,6 +134,7 @@ export function buildSnapshot(input: SnapshotInput): ConversationSnapshot {
     resynchronization: input.resynchronization,
     storageFull: input.storageFull,
     canSend: input.canSend,
+    quotes: input.quotes,
   }
 }
 
