@@ -18,6 +18,11 @@ export interface Config {
   authAttemptsPerMinute: number
   /** Largest document update one sync message may carry, in bytes. */
   maxUpdateBytes: number
+  /**
+   * Largest sync step 2 in bytes: what a client sends on connecting, every change it made
+   * offline in one message. Never below maxUpdateBytes.
+   */
+  maxSyncStepBytes: number
   /** Whether updates are acknowledged only after their commit; off only to test loss. */
   durableAck: boolean
   /** Whether a reverse proxy sets X-Forwarded-For, so rate limits count the client behind it. */
@@ -49,6 +54,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY ?? 'false'),
     durableAck: parseBoolean('DURABLE_ACK', env.DURABLE_ACK ?? 'true'),
     maxUpdateBytes: parsePositive('MAX_UPDATE_BYTES', env.MAX_UPDATE_BYTES ?? String(1024 * 1024)),
+    maxSyncStepBytes: parsePositive(
+      'MAX_SYNC_STEP_BYTES',
+      env.MAX_SYNC_STEP_BYTES ?? String(8 * 1024 * 1024),
+    ),
     authAttemptsPerMinute: parsePositive(
       'AUTH_ATTEMPTS_PER_MINUTE',
       env.AUTH_ATTEMPTS_PER_MINUTE ?? '30',

@@ -21,7 +21,7 @@ import { ControlChannel } from './sync/control-channel.ts'
 import { OpenSegments } from './sync/open-segments.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
 import { ClientBindings } from './sync/validation/client-bindings.ts'
-import { createUpgradeHandler } from './sync/upgrade.ts'
+import { createUpgradeHandler, frameLimit } from './sync/upgrade.ts'
 import { warmUpDocumentCode } from './sync/warm-up.ts'
 
 /** A running Parley server. */
@@ -73,6 +73,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     redisUrl: config.redisUrl,
     chat,
     maxUpdateBytes: config.maxUpdateBytes,
+    maxSyncStepBytes: config.maxSyncStepBytes,
     durableAck: config.durableAck,
     commitIntervalMs: config.commitIntervalMs,
   })
@@ -111,7 +112,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
     engine,
     config.publicOrigins,
     log.child({ subsystem: 'upgrade' }),
-    config.maxUpdateBytes,
+    frameLimit(config.maxUpdateBytes, config.maxSyncStepBytes),
   )
   server.on('upgrade', (request, socket, head) => upgrade(request, socket, head))
   const warmUpMs = warmUpDocumentCode()

@@ -28,6 +28,11 @@ import { SyncSockets } from './sync-sockets.ts'
 
 /** Largest update one message may carry, in bytes. */
 export const MAX_UPDATE_BYTES = 1024 * 1024
+/**
+ * Largest sync step 2 in bytes. A client sends every change it made offline in that one
+ * message, so it may carry hundreds of messages of the maximum size.
+ */
+export const MAX_SYNC_STEP_BYTES = 8 * 1024 * 1024
 /** Delay before an update is stored when durable acknowledgement is off, as Hocuspocus's debounce. */
 const UNDURABLE_STORE_DELAY_MS = 2_000
 /** WebSocket close code 1012, Service Restart, from the IANA registry of RFC 6455. */
@@ -74,6 +79,8 @@ export interface SyncEngineOptions {
   chat?: Extension
   /** Largest update one message may carry, in bytes; MAX_UPDATE_BYTES by default. */
   maxUpdateBytes?: number
+  /** Largest sync step 2, in bytes; MAX_SYNC_STEP_BYTES by default, never below maxUpdateBytes. */
+  maxSyncStepBytes?: number
   /**
    * Whether an update is acknowledged only once it is committed (the default). Off, updates
    * are stored after a delay like Hocuspocus's debounced store, which the durability test
@@ -255,7 +262,7 @@ export class SyncEngine {
     context: SyncContext,
   ): Promise<void> {
     if (type !== SYNC_STEP_2 && type !== SYNC_UPDATE) return
-    if (payload.length > (this.options.maxUpdateBytes ?? MAX_UPDATE_BYTES)) {
+    if (payload.length > this.byteLimit(type)) {
       throw this.refuse('too_large', documentName, context.userId, { bytes: payload.length })
     }
     const writer = context.userId
@@ -276,6 +283,13 @@ export class SyncEngine {
       return
     }
     await this.updateLog.append(documentName, result.novel)
+  }
+
+  /** Returns the largest payload in bytes of a sync message of this type. */
+  private byteLimit(type: number): number {
+    const update = this.options.maxUpdateBytes ?? MAX_UPDATE_BYTES
+    if (type !== SYNC_STEP_2) return update
+    return Math.max(update, this.options.maxSyncStepBytes ?? MAX_SYNC_STEP_BYTES)
   }
 
   /** Checks a client's update with the rules of its document. */

@@ -5,10 +5,24 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { SESSION_COOKIE } from '../http/auth-context.ts'
 import { clientValueForLog, type Logger } from '../observability/logger.ts'
 import { DocumentMessageGate, type SocketClient } from './late-messages.ts'
-import { MAX_UPDATE_BYTES, type SyncContext, type SyncEngine } from './sync-engine.ts'
+import {
+  MAX_SYNC_STEP_BYTES,
+  MAX_UPDATE_BYTES,
+  type SyncContext,
+  type SyncEngine,
+} from './sync-engine.ts'
 
 /** Path of the sync WebSocket. */
 export const SYNC_PATH = '/sync'
+
+/**
+ * Returns the largest WebSocket frame in bytes that reaches the sync hooks, which refuse an
+ * update over its limit with the too_large reason, so that a message somewhat over a limit
+ * gets that reason. ws closes a larger frame with code 1009, which ends the whole socket.
+ */
+export function frameLimit(maxUpdateBytes: number, maxSyncStepBytes: number): number {
+  return Math.max(2 * maxUpdateBytes, maxSyncStepBytes + maxUpdateBytes) + 64 * 1024
+}
 
 /**
  * Returns the handler of the HTTP server's upgrade event. Only /sync upgrades, and only from
@@ -19,11 +33,9 @@ export function createUpgradeHandler(
   engine: SyncEngine,
   allowedOrigins: string[],
   logger: Logger,
-  maxUpdateBytes = MAX_UPDATE_BYTES,
+  maxFrameBytes = frameLimit(MAX_UPDATE_BYTES, MAX_SYNC_STEP_BYTES),
 ): (request: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  // Frames up to twice the update limit reach the sync hook, which refuses an oversized
-  // update with the too_large reason; larger frames are closed by ws with code 1009.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * maxUpdateBytes + 64 * 1024 })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes })
 
   const logSocketError = (error: Error) =>
     logger.warn({ event: 'socket_error', err: error }, 'WebSocket error')
