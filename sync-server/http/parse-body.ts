@@ -3,11 +3,22 @@ import type { z } from 'zod'
 import { ApiError } from './api-error.ts'
 import type { AppEnv } from './auth-context.ts'
 
-/** Parses a JSON body with a schema; throws invalid_input naming the first bad field. */
+/** Media type of a JSON body, `application/json` or a type with the `+json` suffix. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/
+
+/**
+ * Parses a JSON body with a schema; throws invalid_input naming the first bad field. A body
+ * sent with another Content-Type is rejected before it is read, so a form or a text/plain
+ * body that a foreign page can send without a preflight never reaches a handler.
+ */
 export async function parseBody<T extends z.ZodType>(
   c: Context<AppEnv>,
   schema: T,
 ): Promise<z.infer<T>> {
+  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
+  if (!mediaType || !JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ApiError('invalid_input', 'the body must be JSON, sent as application/json')
+  }
   let body: unknown
   try {
     body = await c.req.json()

@@ -83,10 +83,11 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API on %s', (kind) => {
   async function sendRaw(
     path: string,
     body: string | ReadableStream<Uint8Array>,
+    contentType: string | null = 'application/json',
   ): Promise<Response> {
     const response = await fetch(`${server.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: contentType === null ? {} : { 'content-type': contentType },
       body,
       duplex: 'half',
     } as RequestInit)
@@ -181,6 +182,24 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API on %s', (kind) => {
 
     it('rejects malformed JSON', async () => {
       expectError(await sendRaw('/api/auth/signup', '{"username": "ana",'), 'invalid_input')
+    })
+
+    it.each([
+      ['text/plain', 'text/plain;charset=UTF-8'],
+      ['a form', 'application/x-www-form-urlencoded'],
+    ])('rejects a JSON body sent as %s', async (_case, contentType) => {
+      const body = JSON.stringify({ username: uniqueName('ana'), password: PASSWORD })
+      const response = await sendRaw('/api/auth/signup', body, contentType)
+
+      expectError(response, 'invalid_input')
+      expect(JSON.stringify(response.body)).toContain('application/json')
+    })
+
+    it('accepts a JSON media type with parameters', async () => {
+      const body = JSON.stringify({ username: uniqueName('ana'), password: PASSWORD })
+      const response = await sendRaw('/api/auth/signup', body, 'application/json; charset=utf-8')
+
+      expect(response.status).toBe(201)
     })
 
     it.each([
