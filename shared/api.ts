@@ -28,8 +28,9 @@ export interface MessageLocation {
   /** History segment whose document contains the message, 0 for the live document. */
   segment: number
   /**
-   * The message as that document holds it now, with a deleted or removed one's text empty.
-   * Null when the document lacks it, as when the index and the document disagree.
+   * The message as that document contains it now, with the text of a deleted or removed
+   * message empty. Null when the document lacks it, as when the index and the document
+   * disagree.
    */
   content: ChatMessage | null
 }

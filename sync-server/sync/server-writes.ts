@@ -112,7 +112,7 @@ export class ServerWrites {
   }
 
   /**
-   * Returns a message as the document of a segment holds it now, or undefined when that
+   * Returns a message as the document of a segment contains it now, or undefined when that
    * document lacks it. Loads the document when no connection has it open.
    */
   readMessage(
