@@ -270,7 +270,18 @@ export class SyncEngine {
 
     const target = parseDocumentName(documentName)
     if (!target) throw this.refuse('forbidden', documentName, writer)
-    const result = await this.validate(documentName, target, document, payload, writer)
+    let result: ValidationResult
+    try {
+      result = await this.validate(documentName, target, document, payload, writer)
+    } catch (error) {
+      // A check that could not read the database says nothing about the update, so the
+      // client is sent to connect again rather than told that its update was bad.
+      this.log.error(
+        { event: 'update_check_failed', documentName, userId: writer, err: error },
+        'failed to check an update; the client will send it again',
+      )
+      throw this.refuse('server_restarting', documentName, writer)
+    }
     if (!result.ok) {
       throw this.refuse(result.reason, documentName, writer, result.violation)
     }

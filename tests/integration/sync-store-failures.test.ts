@@ -4,6 +4,7 @@ import { listMessages, sendMessage } from '../../shared/chat-document.ts'
 import { conversationDocumentName } from '../../shared/document-names.ts'
 import { openDatabase, type OpenDatabase } from '../../sync-server/persistence/database.ts'
 import { DocumentStore } from '../../sync-server/persistence/document-store.ts'
+import { HistorySegments } from '../../sync-server/sync/history-segments.ts'
 import { storedTexts } from '../helpers/chat-fixtures.ts'
 import {
   createApiUser,
@@ -113,6 +114,18 @@ describe('a failed document load', () => {
     expect(refused.refusals).toEqual(['server_restarting'])
     expect(loadedAfterRefusal).toBe(false)
     expect(textsOf(reader.doc)).toEqual(['history 1', 'history 2'])
+  })
+
+  it('closes with server_restarting when an update check fails', async () => {
+    const { ana, writer } = await groupWithHistory(server, clients)
+    vi.spyOn(HistorySegments.prototype, 'openSegment').mockRejectedValue(
+      new Error('connection to the database lost'),
+    )
+
+    sendMessage(writer.doc, { authorId: ana.user.id, text: 'checked while the database is away' })
+    await waitFor(() => writer.closes.length > 0, 'the server to close the document')
+
+    expect(writer.closes).toEqual(['server_restarting'])
   })
 })
 
