@@ -94,6 +94,17 @@ const displayName = z
   .refine((value) => !INVISIBLE_CHARACTERS.test(value), {
     message: 'must not contain control, format or direction characters',
   })
+/** Format characters that emoji sequences need: the zero-width joiner and the tag characters. */
+const EMOJI_FORMAT_CHARACTERS = /[\u200D\u{E0020}-\u{E007F}]/gu
+
+const title = z
+  .string()
+  .trim()
+  .min(1, BLANK_TITLE)
+  .max(TITLE_MAX_LENGTH)
+  .refine((value) => !INVISIBLE_CHARACTERS.test(value.replace(EMOJI_FORMAT_CHARACTERS, '')), {
+    message: 'must not contain control, format or direction characters',
+  })
 const id = z.string().regex(/^[a-z0-9-]{8,64}$/, 'must be an id')
 
 export const signupBody = z.strictObject({
@@ -108,12 +119,10 @@ export const credentialsBody = z.strictObject({
 export const updateMeBody = z.strictObject({ displayName })
 export const createConversationBody = z.strictObject({
   kind: z.enum(['direct', 'group']),
-  title: z.string().trim().min(1, BLANK_TITLE).max(TITLE_MAX_LENGTH).optional(),
+  title: title.optional(),
   memberIds: z.array(id).max(GROUP_MAX_MEMBERS),
 })
-export const updateConversationBody = z.strictObject({
-  title: z.string().trim().min(1, BLANK_TITLE).max(TITLE_MAX_LENGTH),
-})
+export const updateConversationBody = z.strictObject({ title })
 export const addMemberBody = z.strictObject({ userId: id })
 export const updateMemberBody = z.strictObject({ role: z.enum(['admin', 'member']) })
 

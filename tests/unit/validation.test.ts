@@ -119,6 +119,32 @@ describe('conversation bodies', () => {
     expect(updateConversationBody.safeParse({ title: '  ' }).success).toBe(false)
   })
 
+  it.each([
+    ['a bell', 'a\u0007b'],
+    ['a line break', 'a\nb'],
+    ['a right-to-left override', '\u202Eevil'],
+    ['a zero-width space', 'a\u200Bb'],
+  ])('rejects a title with %s', (_case, title) => {
+    const result = updateConversationBody.safeParse({ title })
+    expect(result.error?.issues[0]?.message).toBe(
+      'must not contain control, format or direction characters',
+    )
+    expect(createConversationBody.safeParse({ kind: 'group', title, memberIds: [] }).success).toBe(
+      false,
+    )
+  })
+
+  it.each([
+    ['a family emoji', 'Home \u{1F468}\u200D\u{1F469}\u200D\u{1F467}'],
+    [
+      'the flag of Scotland',
+      '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} trip',
+    ],
+    ['Arabic', '\u0641\u0631\u064A\u0642'],
+  ])('accepts a title with %s', (_case, title) => {
+    expect(updateConversationBody.safeParse({ title }).success).toBe(true)
+  })
+
   it('rejects a role other than admin or member', () => {
     expect(updateMemberBody.safeParse({ role: 'owner' }).success).toBe(false)
   })
