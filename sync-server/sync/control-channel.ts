@@ -39,7 +39,13 @@ export class ControlChannel implements SyncControl {
         this.logger.error({ event: 'redis_error', err: error }, 'control channel Redis error'),
       )
     }
-    await Promise.all([this.publisher.connect(), this.subscriber.connect()])
+    try {
+      await Promise.all([this.publisher.connect(), this.subscriber.connect()])
+    } catch (error) {
+      throw new Error(`cannot connect to Redis at ${redisHost(redisUrl)}; check REDIS_URL`, {
+        cause: error,
+      })
+    }
     this.subscriber.on('message', (_channel: string, raw: string) => this.receive(raw))
     await this.subscriber.subscribe(CHANNEL)
   }
@@ -123,4 +129,10 @@ export class ControlChannel implements SyncControl {
         return
     }
   }
+}
+
+/** Returns the host and port of a Redis URL, leaving out any password. */
+function redisHost(redisUrl: string): string {
+  const url = new URL(redisUrl)
+  return url.port ? `${url.hostname}:${url.port}` : url.hostname
 }
