@@ -37,6 +37,7 @@ export class UpdateRelay extends RedisSync {
   private flushScheduled = false
   private readonly lastAnnounced = new Map<string, number>()
   private readonly lastGapRequest = new Map<string, number>()
+  private subscriberConnected = false
 
   constructor(
     createClient: () => Redis,
@@ -46,6 +47,7 @@ export class UpdateRelay extends RedisSync {
     super({ createClient, identifier, prefix: CHANNEL_PREFIX })
     this.ownIdentifier = identifier
     this.sub.on('messageBuffer', this.requestStateOnGap)
+    this.sub.on('ready', this.announceAfterReconnect)
   }
 
   override async onChange(data: onChangePayload): Promise<void> {
@@ -131,6 +133,42 @@ export class UpdateRelay extends RedisSync {
       .createSyncMessage()
       .writeFirstSyncStepFor(document)
     this.publish(documentName, message)
+  }
+
+  /**
+   * Announces the state vector of every loaded document once the subscriber has connected
+   * again, because what other instances published meanwhile never reached this one. A peer
+   * answers with the updates this instance lacks and its own state vector, to which this
+   * instance answers in turn, so updates published into the outage reach both sides.
+   */
+  private readonly announceAfterReconnect = (): void => {
+    if (!this.subscriberConnected) {
+      this.subscriberConnected = true
+      return
+    }
+    // ioredis subscribes again before it reports ready, and a ping returns after those
+    // subscriptions, so the answers are not missed.
+    this.sub
+      .ping()
+      .then(() => {
+        const documents = [...(this.instance?.documents.values() ?? [])]
+        for (const document of documents) {
+          const message = new OutgoingMessage(document.name)
+            .createSyncMessage()
+            .writeFirstSyncStepFor(document)
+          this.publish(document.name, message)
+        }
+        this.log.info(
+          { event: 'relay_reconnected', documents: documents.length },
+          'reconnected to Redis; requested what other instances published meanwhile',
+        )
+      })
+      .catch((error: unknown) =>
+        this.log.error(
+          { event: 'relay_announce_failed', err: error },
+          'failed to request the documents of other instances after a Redis reconnect',
+        ),
+      )
   }
 
   private publish(documentName: string, message: OutgoingMessage): void {

@@ -14,6 +14,7 @@ import {
 } from '../helpers/clients.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { UpdateRelay } from '../../sync-server/sync/redis-extension.ts'
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
 
 /** Time a closed client gets to receive a message that it must not receive. */
 const SETTLE_MS = 300
@@ -148,5 +149,62 @@ describe('two instances linked by Redis', () => {
 
     expect(deletion.status).toBe(204)
     expect(benClient.closes).toEqual(['conversation_deleted'])
+  })
+})
+
+describe('two instances after a Redis outage', () => {
+  let first: TestServer
+  let second: TestServer
+  let proxy: TcpProxy
+  const clients: SyncClient[] = []
+
+  beforeAll(async () => {
+    const target = new URL(REDIS_URL)
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379))
+    const proxied = new URL(REDIS_URL)
+    proxied.host = `127.0.0.1:${proxy.port}`
+    first = await startTestServer({ database: 'postgres', redisUrl: REDIS_URL })
+    second = await startTestServer({ database: first.database, redisUrl: proxied.toString() })
+  })
+  afterEach(() => {
+    proxy.restore()
+    for (const client of clients.splice(0)) client.destroy()
+  })
+  afterAll(async () => {
+    await second.stop()
+    await first.stop()
+    await proxy.close()
+    await first.database.drop()
+  })
+
+  it('catches up on what the other instance published meanwhile', async () => {
+    const ana = await createApiUser(first.url, 'ana')
+    const ben = await createApiUser(first.url, 'ben')
+    const name = conversationDocumentName((await createGroup(ana, [ben])).id)
+    const anaClient = openDocument(first.url, ana.token, name)
+    const benClient = openDocument(second.url, ben.token, name)
+    clients.push(anaClient, benClient)
+    await waitForSync(anaClient)
+    await waitForSync(benClient)
+    const relay = second.server.engine.hocuspocus.configuration.extensions.find(
+      (extension) => extension instanceof UpdateRelay,
+    )
+    if (!relay) throw new Error('the second instance has no Redis relay')
+
+    proxy.cut()
+    await waitFor(() => relay.sub.status !== 'ready', "the second instance's Redis link to drop")
+    sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'sent during the outage' })
+    await waitForAcknowledged(anaClient)
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+    const receivedDuringOutage = textsOf(benClient)
+    proxy.restore()
+
+    // Nothing is sent after the outage, so no later update reveals the gap.
+    await waitFor(
+      () => textsOf(benClient).length === 1,
+      'Ben to receive the message after the outage',
+    )
+    expect(receivedDuringOutage).toEqual([])
+    expect(textsOf(benClient)).toEqual(['sent during the outage'])
   })
 })
