@@ -3,11 +3,16 @@ import { Redis as RedisSync } from '@hocuspocus/extension-redis'
 import {
   type Document,
   isTransactionOrigin,
+  MessageType,
+  type onAwarenessUpdatePayload,
   type onChangePayload,
   OutgoingMessage,
+  type RedisTransactionOrigin,
 } from '@hocuspocus/server'
 import { Redis } from 'ioredis'
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.ts'
 
@@ -18,6 +23,8 @@ const CHANNEL_PREFIX = 'hocuspocus'
  * so that another instance that missed a relayed update catches up without waiting for a gap.
  */
 export const STATE_ANNOUNCE_INTERVAL_MS = 5_000
+/** Type number of a Hocuspocus awareness message. */
+const AWARENESS_MESSAGE: number = MessageType.Awareness
 /** Shortest time in ms between two state requests of one document after relay gaps. */
 const GAP_REQUEST_INTERVAL_MS = 1_000
 
@@ -47,6 +54,7 @@ export class UpdateRelay extends RedisSync {
     super({ createClient, identifier, prefix: CHANNEL_PREFIX })
     this.ownIdentifier = identifier
     this.sub.on('messageBuffer', this.requestStateOnGap)
+    this.sub.on('messageBuffer', this.applyRelayedRemovals)
     this.sub.on('ready', this.announceAfterReconnect)
   }
 
@@ -82,6 +90,23 @@ export class UpdateRelay extends RedisSync {
    */
   override afterStoreDocument(): Promise<void> {
     return Promise.resolve()
+  }
+
+  /**
+   * Publishes the removal of the clients of a connection that closed even when it was the
+   * document's last one. The extension publishes nothing for a document without connections,
+   * so the other instances kept showing the last client to leave until y-protocols' timeout.
+   */
+  override async onAwarenessUpdate(data: onAwarenessUpdatePayload): Promise<void> {
+    await super.onAwarenessUpdate(data)
+    const origin: unknown = data.transactionOrigin
+    if (isTransactionOrigin(origin) && origin.source === 'redis') return
+    if (data.document.connections.size > 0 || data.removed.length === 0) return
+    const message = new OutgoingMessage(data.documentName).createAwarenessUpdateMessage(
+      data.awareness,
+      data.removed,
+    )
+    this.publish(data.documentName, message)
   }
 
   override async afterUnloadDocument(
@@ -138,8 +163,8 @@ export class UpdateRelay extends RedisSync {
   /**
    * Announces the state vector of every loaded document once the subscriber has connected
    * again, because what other instances published meanwhile never reached this one. A peer
-   * answers with the updates this instance lacks and its own state vector, to which this
-   * instance answers in turn, so updates published into the outage reach both sides.
+   * replies with the updates this instance lacks and its own state vector, to which this
+   * instance replies in turn, so updates published into the outage reach both sides.
    */
   private readonly announceAfterReconnect = (): void => {
     if (!this.subscriberConnected) {
@@ -147,7 +172,7 @@ export class UpdateRelay extends RedisSync {
       return
     }
     // ioredis subscribes again before it reports ready, and a ping returns after those
-    // subscriptions, so the answers are not missed.
+    // subscriptions, so no reply is missed.
     this.sub
       .ping()
       .then(() => {
@@ -171,6 +196,33 @@ export class UpdateRelay extends RedisSync {
       )
   }
 
+  /**
+   * Applies the awareness removals in a message from another instance, such as those of a
+   * client that disconnected there. Hocuspocus 4.7 passes a relayed awareness update through
+   * beforeHandleAwareness and keeps only the clients that still have a state, so it drops
+   * every removal, and the client stayed shown, typing included, until y-protocols' 30 s
+   * timeout. Only instances publish to Redis, and an instance publishes the removals that
+   * its own document applied, so they are applied here without a check.
+   */
+  private readonly applyRelayedRemovals = (_channel: Buffer, data: Buffer): void => {
+    const identifierLength = data[0] ?? 0
+    if (data.toString('utf8', 1, identifierLength + 1) === this.ownIdentifier) return
+    let documentName: string
+    let removals: Uint8Array | undefined
+    try {
+      const decoder = decoding.createDecoder(data.subarray(identifierLength + 1))
+      documentName = decoding.readVarString(decoder)
+      if (decoding.readVarUint(decoder) !== AWARENESS_MESSAGE) return
+      removals = removalsOf(decoding.readVarUint8Array(decoder))
+    } catch {
+      return
+    }
+    const document = this.instance.documents.get(documentName)
+    if (!removals || !document) return
+    const origin: RedisTransactionOrigin = { source: 'redis' }
+    applyAwarenessUpdate(document.awareness, removals, origin)
+  }
+
   private publish(documentName: string, message: OutgoingMessage): void {
     const prefix = Buffer.from(this.ownIdentifier, 'utf8')
     const payload = Buffer.concat([
@@ -187,6 +239,31 @@ export class UpdateRelay extends RedisSync {
         ),
       )
   }
+}
+
+/**
+ * Returns an awareness update with only the removals of another, encoded as y-protocols
+ * does: a count, then a client id, a clock and the state as JSON, "null" for a removal.
+ * Returns undefined when it removes no client.
+ */
+function removalsOf(update: Uint8Array): Uint8Array | undefined {
+  const decoder = decoding.createDecoder(update)
+  const removed: { clientId: number; clock: number }[] = []
+  const count = decoding.readVarUint(decoder)
+  for (let index = 0; index < count; index++) {
+    const clientId = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    if (decoding.readVarString(decoder) === 'null') removed.push({ clientId, clock })
+  }
+  if (removed.length === 0) return undefined
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, removed.length)
+  for (const { clientId, clock } of removed) {
+    encoding.writeVarUint(encoder, clientId)
+    encoding.writeVarUint(encoder, clock)
+    encoding.writeVarString(encoder, 'null')
+  }
+  return encoding.toUint8Array(encoder)
 }
 
 /** Returns whether a document has updates that wait for missing predecessors. */

@@ -112,6 +112,31 @@ describe('two instances linked by Redis', () => {
     expect(textsOf(benClient)).toEqual(['dropped on the way', 'relayed'])
   })
 
+  it('removes a departed client from presence on the other instance', async () => {
+    const { ana, ben, name, anaClient } = await groupAcrossInstances()
+    const watcher = open(second, ben.token, name)
+    await waitForSync(watcher)
+    anaClient.provider.awareness?.setLocalState({
+      user: { id: ana.user.id, name: 'Ana' },
+      typing: true,
+    })
+    const anaClientId = anaClient.doc.clientID
+    await waitFor(
+      () => watcher.provider.awareness?.getStates().get(anaClientId)?.typing === true,
+      'Ben to see Ana typing',
+    )
+
+    anaClient.destroy()
+
+    // y-protocols would drop the state only after 30 s without a renewal.
+    await waitFor(
+      () => !watcher.provider.awareness?.getStates().has(anaClientId),
+      "Ana's state to leave Ben's view",
+    )
+    const serverStates = second.server.engine.hocuspocus.documents.get(name)?.awareness.getStates()
+    expect(serverStates?.has(anaClientId)).toBe(false)
+  })
+
   it('serves a late joiner on the other instance', async () => {
     const { ana, ben, name, anaClient } = await groupAcrossInstances()
     sendMessage(anaClient.doc, { authorId: ana.user.id, text: 'before Ben reopened' })
