@@ -17,6 +17,7 @@ import { MessageIndex } from './persistence/message-index.ts'
 import { SegmentStore } from './persistence/segment-store.ts'
 import { UserStore } from './persistence/users.ts'
 import { ChatExtension } from './sync/chat-extension.ts'
+import { recoverMessageIndex } from './sync/index-recovery.ts'
 import { ControlChannel } from './sync/control-channel.ts'
 import { OpenSegments } from './sync/open-segments.ts'
 import { SyncEngine } from './sync/sync-engine.ts'
@@ -136,8 +137,15 @@ export async function startServer(config: Config, logger?: Logger): Promise<Parl
   )
 
   let closing: Promise<void> | undefined
+  const recovery = recoverMessageIndex(
+    documents,
+    chat,
+    log.child({ subsystem: 'chat' }),
+    () => closing !== undefined,
+  )
   const close = () => {
     closing ??= (async () => {
+      await recovery
       engine.registry.closeWhere(() => true, 'server_restarting')
       await engine.stop()
       await engine.hocuspocus.hooks('onDestroy', { instance: engine.hocuspocus })

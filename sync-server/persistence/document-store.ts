@@ -33,6 +33,18 @@ export function collectGarbage(update: Uint8Array): Uint8Array {
 export class DocumentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Returns the names of documents that have update rows, the most recently written first. */
+  async namesWithUpdates(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('document_updates')
+      .select('name')
+      .groupBy('name')
+      .orderBy(sql`max(seq)`, 'desc')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => row.name)
+  }
+
   /**
    * Appends updates in one statement, durable once the returned promise resolves. Small
    * updates are stored compressed, which about halves the bytes of a chat message.

@@ -108,6 +108,21 @@ export class ChatExtension implements Extension<SyncContext> {
     await Promise.allSettled(flushes)
   }
 
+  /**
+   * Loads a conversation document, writes what the message index lacks of it, and lets it
+   * unload again. Does nothing for other documents.
+   */
+  async reindex(documentName: string): Promise<void> {
+    if (!conversationTarget(documentName) || !this.hocuspocus) return
+    const connection = await this.hocuspocus.openDirectConnection(documentName, {})
+    try {
+      // The tracker started on load compares the whole document with the index.
+      await this.trackers.get(documentName)?.flushNow()
+    } finally {
+      await connection.disconnect()
+    }
+  }
+
   onConfigure({ instance }: onConfigurePayload): Promise<void> {
     this.hocuspocus = instance
     this.writes.attach(instance)
