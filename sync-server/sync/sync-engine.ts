@@ -275,7 +275,7 @@ export class SyncEngine {
       result = await this.validate(documentName, target, document, payload, writer)
     } catch (error) {
       // A check that could not read the database says nothing about the update, so the
-      // client is sent to connect again rather than told that its update was bad.
+      // client connects again and sends it anew, instead of dropping it as invalid.
       this.log.error(
         { event: 'update_check_failed', documentName, userId: writer, err: error },
         'failed to check an update; the client will send it again',
