@@ -53,8 +53,7 @@ export class UpdateRelay extends RedisSync {
     const identifier = `host-${randomUUID()}`
     super({ createClient, identifier, prefix: CHANNEL_PREFIX })
     this.ownIdentifier = identifier
-    this.sub.on('messageBuffer', this.requestStateOnGap)
-    this.sub.on('messageBuffer', this.applyRelayedRemovals)
+    this.sub.on('messageBuffer', this.inspectRelayed)
     this.sub.on('ready', this.announceAfterReconnect)
   }
 
@@ -130,23 +129,35 @@ export class UpdateRelay extends RedisSync {
   }
 
   /**
-   * Requests the state of a document from the other instances when an update relayed from them
-   * left it with structs whose predecessors are missing, as after a message that Redis
-   * dropped during a reconnect.
+   * Handles what the extension leaves out of a message from another instance. It runs after
+   * the extension applied a relayed update, so it can request the state when the update left
+   * a gap, and it applies the awareness removals that the extension drops.
    */
-  private readonly requestStateOnGap = (_channel: Buffer, data: Buffer): void => {
+  private readonly inspectRelayed = (_channel: Buffer, data: Buffer): void => {
     const identifierLength = data[0] ?? 0
     if (data.toString('utf8', 1, identifierLength + 1) === this.ownIdentifier) return
+    let decoder: decoding.Decoder
     let documentName: string
     try {
-      documentName = decoding.readVarString(
-        decoding.createDecoder(data.subarray(identifierLength + 1)),
-      )
+      decoder = decoding.createDecoder(data.subarray(identifierLength + 1))
+      documentName = decoding.readVarString(decoder)
     } catch {
       return
     }
     const document = this.instance.documents.get(documentName)
-    if (!document || !hasGap(document)) return
+    if (!document) return
+    this.requestStateOnGap(document)
+    this.applyRelayedRemovals(document, decoder)
+  }
+
+  /**
+   * Requests the state of a document from the other instances when an update relayed from them
+   * left it with structs whose predecessors are missing, as after a message that Redis
+   * dropped during a reconnect.
+   */
+  private requestStateOnGap(document: Document): void {
+    if (!hasGap(document)) return
+    const documentName = document.name
     const now = Date.now()
     if (now - (this.lastGapRequest.get(documentName) ?? 0) < GAP_REQUEST_INTERVAL_MS) return
     this.lastGapRequest.set(documentName, now)
@@ -154,10 +165,36 @@ export class UpdateRelay extends RedisSync {
       { event: 'relay_gap', documentName },
       'a relayed update lacks earlier updates; requesting the state from the other instances',
     )
-    const message = new OutgoingMessage(documentName)
+    this.requestState(document)
+  }
+
+  /**
+   * Applies the awareness removals of a relayed message, such as those of a client that
+   * disconnected on another instance. Hocuspocus 4.7 passes a relayed awareness update through
+   * beforeHandleAwareness and keeps only the clients that still have a state, so it drops
+   * every removal, and the client stayed shown, typing included, until y-protocols' 30 s
+   * timeout. Only instances publish to Redis, and an instance publishes the removals that
+   * its own document applied, so they are applied here without a check.
+   */
+  private applyRelayedRemovals(document: Document, decoder: decoding.Decoder): void {
+    let removals: Uint8Array | undefined
+    try {
+      if (decoding.readVarUint(decoder) !== AWARENESS_MESSAGE) return
+      removals = removalsOf(decoding.readVarUint8Array(decoder))
+    } catch {
+      return
+    }
+    if (!removals) return
+    const origin: RedisTransactionOrigin = { source: 'redis' }
+    applyAwarenessUpdate(document.awareness, removals, origin)
+  }
+
+  /** Publishes a document's state vector, to which the other instances reply with what it lacks. */
+  private requestState(document: Document): void {
+    const message = new OutgoingMessage(document.name)
       .createSyncMessage()
       .writeFirstSyncStepFor(document)
-    this.publish(documentName, message)
+    this.publish(document.name, message)
   }
 
   /**
@@ -177,12 +214,7 @@ export class UpdateRelay extends RedisSync {
       .ping()
       .then(() => {
         const documents = [...(this.instance?.documents.values() ?? [])]
-        for (const document of documents) {
-          const message = new OutgoingMessage(document.name)
-            .createSyncMessage()
-            .writeFirstSyncStepFor(document)
-          this.publish(document.name, message)
-        }
+        for (const document of documents) this.requestState(document)
         this.log.info(
           { event: 'relay_reconnected', documents: documents.length },
           'reconnected to Redis; requested what other instances published meanwhile',
@@ -194,33 +226,6 @@ export class UpdateRelay extends RedisSync {
           'failed to request the documents of other instances after a Redis reconnect',
         ),
       )
-  }
-
-  /**
-   * Applies the awareness removals in a message from another instance, such as those of a
-   * client that disconnected there. Hocuspocus 4.7 passes a relayed awareness update through
-   * beforeHandleAwareness and keeps only the clients that still have a state, so it drops
-   * every removal, and the client stayed shown, typing included, until y-protocols' 30 s
-   * timeout. Only instances publish to Redis, and an instance publishes the removals that
-   * its own document applied, so they are applied here without a check.
-   */
-  private readonly applyRelayedRemovals = (_channel: Buffer, data: Buffer): void => {
-    const identifierLength = data[0] ?? 0
-    if (data.toString('utf8', 1, identifierLength + 1) === this.ownIdentifier) return
-    let documentName: string
-    let removals: Uint8Array | undefined
-    try {
-      const decoder = decoding.createDecoder(data.subarray(identifierLength + 1))
-      documentName = decoding.readVarString(decoder)
-      if (decoding.readVarUint(decoder) !== AWARENESS_MESSAGE) return
-      removals = removalsOf(decoding.readVarUint8Array(decoder))
-    } catch {
-      return
-    }
-    const document = this.instance.documents.get(documentName)
-    if (!removals || !document) return
-    const origin: RedisTransactionOrigin = { source: 'redis' }
-    applyAwarenessUpdate(document.awareness, removals, origin)
   }
 
   private publish(documentName: string, message: OutgoingMessage): void {
