@@ -101,6 +101,8 @@ export class SyncEngine {
   private readonly compactor: Compactor
   /** Binding of the server's client id per loaded document, running or done. */
   private readonly serverClients = new WeakMap<Y.Doc, Promise<void>>()
+  /** Connections that have sent their sync step 2, which the larger limit covers once. */
+  private readonly syncStepSent = new WeakSet<Connection>()
   private readonly log: Logger
 
   constructor(private readonly options: SyncEngineOptions) {
@@ -136,7 +138,14 @@ export class SyncEngine {
         return Promise.resolve()
       },
       beforeSync: (data) =>
-        this.beforeSync(data.documentName, data.document, data.type, data.payload, data.context),
+        this.beforeSync(
+          data.documentName,
+          data.document,
+          data.type,
+          data.payload,
+          data.context,
+          data.connection,
+        ),
       onChange: (data) => this.onChange(data.documentName, data.update, data.transactionOrigin),
       beforeUnloadDocument: (data) => {
         // A document with unstored changes stays loaded, so no reader sees it without them.
@@ -260,9 +269,10 @@ export class SyncEngine {
     type: number,
     payload: Uint8Array,
     context: SyncContext,
+    connection: Connection,
   ): Promise<void> {
     if (type !== SYNC_STEP_2 && type !== SYNC_UPDATE) return
-    if (payload.length > this.byteLimit(type)) {
+    if (payload.length > this.byteLimit(type, connection)) {
       throw this.refuse('too_large', documentName, context.userId, { bytes: payload.length })
     }
     const writer = context.userId
@@ -296,10 +306,15 @@ export class SyncEngine {
     await this.updateLog.append(documentName, result.novel)
   }
 
-  /** Returns the largest payload in bytes of a sync message of this type. */
-  private byteLimit(type: number): number {
+  /**
+   * Returns the largest payload in bytes of a sync message of this type. Only the first sync
+   * step 2 of a connection, the backlog of a reconnecting client, gets the larger limit, so
+   * that a client cannot send large updates as repeated sync steps.
+   */
+  private byteLimit(type: number, connection: Connection): number {
     const update = this.options.maxUpdateBytes ?? MAX_UPDATE_BYTES
-    if (type !== SYNC_STEP_2) return update
+    if (type !== SYNC_STEP_2 || this.syncStepSent.has(connection)) return update
+    this.syncStepSent.add(connection)
     return Math.max(update, this.options.maxSyncStepBytes ?? MAX_SYNC_STEP_BYTES)
   }
 

@@ -11,6 +11,8 @@ import {
   waitForAcknowledged,
   waitForSync,
 } from '../helpers/clients.ts'
+import { changeOf } from '../helpers/forged-updates.ts'
+import { RawSyncClient, SyncStep } from '../helpers/raw-sync.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 /** Limits of the server under test, small so that a backlog over them builds quickly. */
@@ -72,6 +74,27 @@ describe('an offline backlog', () => {
     expect(backlogBytes).toBeLessThan(MAX_SYNC_STEP_BYTES)
     expect(writer.closes).toEqual([])
     expect(listMessages(reader.doc)).toHaveLength(20)
+  })
+
+  it('allows the larger limit once per connection', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const name = conversationDocumentName((await createGroup(ana, [ben])).id)
+    const raw = await RawSyncClient.open(server.url, name, ana.token)
+    await raw.pull()
+    const backlog = (count: number) =>
+      changeOf(raw.doc, (doc) => {
+        for (let index = 0; index < count; index++) {
+          sendMessage(doc, { authorId: ana.user.id, text: `${index} ${LONG_TEXT}` })
+        }
+      })
+
+    const first = await raw.sendUpdate(backlog(20), SyncStep.Step2)
+    const second = await raw.sendUpdate(backlog(20), SyncStep.Step2)
+    raw.close()
+
+    expect(first).toEqual({ kind: 'acknowledged', applied: true })
+    expect(second).toEqual({ kind: 'closed', reason: 'too_large' })
   })
 
   it('refuses a backlog over the sync step limit', async () => {
