@@ -94,16 +94,48 @@ const displayName = z
   .refine((value) => !INVISIBLE_CHARACTERS.test(value), {
     message: 'must not contain control, format or direction characters',
   })
-/** Format characters that emoji sequences need: the zero-width joiner and the tag characters. */
-const EMOJI_FORMAT_CHARACTERS = /[\u200D\u{E0020}-\u{E007F}]/gu
+/** A zero-width joiner between two emoji, as in the family or a profession emoji. */
+const EMOJI_JOINER =
+  /(\p{Extended_Pictographic}\uFE0F?[\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu
+/** A flag made of tag characters after the black flag, as the flag of Scotland. */
+const EMOJI_TAG_FLAG = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu
+/**
+ * Characters that show as blank although Unicode counts them as letters or symbols: the
+ * Hangul fillers and the blank Braille pattern.
+ */
+const BLANK_LOOKING = /[\u115F\u1160\u3164\uFFA0\u2800]/u
+/** Private use, unassigned and noncharacter code points, which show as boxes or nothing. */
+const UNDEFINED_CHARACTERS = /[\p{Co}\p{Cn}]/u
+/** More than four combining marks in a row, which stack into lines above or below. */
+const STACKED_MARKS = /\p{M}{5,}/u
+/** A character that shows as something: a letter, a digit, a symbol or punctuation. */
+const VISIBLE_CHARACTER = /[\p{L}\p{N}\p{S}\p{P}]/u
+
+/**
+ * Returns why a group title cannot be shown as it is, or undefined when it can. The check of
+ * display names applies, except for the joiners and tags inside emoji.
+ */
+function titleProblem(title: string): string | undefined {
+  const plain = title.replace(EMOJI_JOINER, '$1').replace(EMOJI_TAG_FLAG, '\u{1F3F4}')
+  if (INVISIBLE_CHARACTERS.test(plain)) {
+    return 'must not contain control, format or direction characters'
+  }
+  if (BLANK_LOOKING.test(plain) || UNDEFINED_CHARACTERS.test(plain)) {
+    return 'must not contain blank-looking, private use or unassigned characters'
+  }
+  if (STACKED_MARKS.test(plain)) return 'must not stack more than four combining marks'
+  if (!VISIBLE_CHARACTER.test(plain)) return 'must contain a letter, a digit or a symbol'
+  return undefined
+}
 
 const title = z
   .string()
   .trim()
   .min(1, BLANK_TITLE)
   .max(TITLE_MAX_LENGTH)
-  .refine((value) => !INVISIBLE_CHARACTERS.test(value.replace(EMOJI_FORMAT_CHARACTERS, '')), {
-    message: 'must not contain control, format or direction characters',
+  .superRefine((value, context) => {
+    const problem = titleProblem(value)
+    if (problem) context.addIssue({ code: 'custom', message: problem })
   })
 const id = z.string().regex(/^[a-z0-9-]{8,64}$/, 'must be an id')
 
