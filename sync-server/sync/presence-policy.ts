@@ -74,13 +74,20 @@ export class PresencePolicy {
 
 /**
  * Replaces each state by its Parley fields and drops the states that name no user. From a
- * client connection, states that name another user than the connection's are dropped too.
- * Relayed updates were checked by the instance that received them.
+ * client connection, states that name another user than the connection's are dropped too,
+ * and so are states for a client id whose current state names another user, which would
+ * take over that user's presence. Relayed updates were checked by the instance that
+ * received them.
  */
-function keepOwnPresence({ states, connection, userId }: AwarenessInput): void {
+function keepOwnPresence({ states, current, connection, userId }: AwarenessInput): void {
+  // NOTE: a client id with no state yet can still be claimed by another member, whose state
+  // then keeps its owner's out; checking the document's client id bindings would close that.
   for (const [clientId, state] of states) {
     const presence = toPresence(state)
-    const allowed = presence && (!connection || presence.user.id === userId)
+    const holder = toPresence(current.get(clientId) ?? {})?.user.id
+    const allowed =
+      presence &&
+      (!connection || (presence.user.id === userId && (holder === undefined || holder === userId)))
     if (allowed) states.set(clientId, presence as unknown as Record<string, unknown>)
     else states.delete(clientId)
   }

@@ -252,6 +252,11 @@ export class RawSyncClient {
     for (const listener of [...this.listeners]) listener()
   }
 
+  /** Sends an awareness update, as encoded by y-protocols' encodeAwarenessUpdate. */
+  sendAwareness(update: Uint8Array): void {
+    this.send(MessageType.Awareness, (encoder) => encoding.writeVarUint8Array(encoder, update))
+  }
+
   private send(type: number, writePayload: (encoder: encoding.Encoder) => void): void {
     const encoder = encoding.createEncoder()
     encoding.writeVarString(encoder, this.documentName)

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Awareness } from 'y-protocols/awareness'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import * as Y from 'yjs'
 import { conversationDocumentName } from '../../shared/document-names.ts'
 import { AWARENESS_INTERVAL_MS } from '../../sync-server/sync/presence-policy.ts'
 import {
@@ -11,6 +12,7 @@ import {
   waitFor,
   waitForSync,
 } from '../helpers/clients.ts'
+import { RawSyncClient } from '../helpers/raw-sync.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 
 type State = Record<string, unknown> & { user?: { id?: string; name?: string }; typing?: boolean }
@@ -45,7 +47,11 @@ describe('presence through awareness', () => {
   /** Opens a new group's document for two members and returns their awareness. */
   const pair = async (first: ApiUser, second: ApiUser) => {
     const group = await createGroup(first, [second])
-    const name = conversationDocumentName(group.id)
+    return pairIn(conversationDocumentName(group.id), first, second)
+  }
+
+  /** Opens a document for two members and returns their awareness. */
+  const pairIn = async (name: string, first: ApiUser, second: ApiUser) => {
     const sender = openDocument(server.url, first.token, name)
     const watcher = openDocument(server.url, second.token, name)
     clients.push(sender, watcher)
@@ -72,6 +78,37 @@ describe('presence through awareness', () => {
     )
 
     expect(seen.map((state) => state.user?.id)).not.toContain(ben.user.id)
+    expect(watcher.getStates().get(sender.clientID)).toEqual({
+      user: { id: ana.user.id, name: 'Ana' },
+      typing: false,
+    })
+  })
+
+  it('keeps another user from taking over a client id', async () => {
+    const ana = await createApiUser(server.url, 'ana')
+    const ben = await createApiUser(server.url, 'ben')
+    const eve = await createApiUser(server.url, 'eve')
+    const group = await createGroup(ana, [ben, eve])
+    const name = conversationDocumentName(group.id)
+    const { sender, watcher } = await pairIn(name, ana, ben)
+    sender.setLocalState({ user: { id: ana.user.id, name: 'Ana' }, typing: false })
+    await waitFor(
+      () => watcher.getStates().get(sender.clientID)?.user?.id === ana.user.id,
+      "Ana's presence to arrive",
+    )
+
+    // Eve writes a newer state for Ana's client id, which would replace Ana's everywhere.
+    const forgedDoc = new Y.Doc()
+    forgedDoc.clientID = sender.clientID
+    const forged = new Awareness(forgedDoc)
+    for (let round = 0; round < 10; round++) {
+      forged.setLocalState({ user: { id: eve.user.id, name: 'Eve' }, typing: round % 2 === 0 })
+    }
+    const raw = await RawSyncClient.open(server.url, name, eve.token)
+    raw.sendAwareness(encodeAwarenessUpdate(forged, [sender.clientID]))
+    await sleep(AWARENESS_INTERVAL_MS + 200)
+    raw.close()
+
     expect(watcher.getStates().get(sender.clientID)).toEqual({
       user: { id: ana.user.id, name: 'Ana' },
       typing: false,
