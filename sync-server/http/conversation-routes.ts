@@ -227,7 +227,8 @@ export function conversationRoutes(services: Services): Hono<AppEnv> {
     const message: MessageLocation = {
       id: messageId as MessageId,
       segment: located.segment,
-      content: content ?? null,
+      // The author's client clears the text of a deleted message, but a modified one may not.
+      content: content ? { ...content, text: content.deleted ? '' : content.text } : null,
     }
     return c.json({ message })
   })

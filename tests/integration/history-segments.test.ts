@@ -6,6 +6,7 @@ import {
   type ChatMessage,
   deleteMessage,
   editMessage,
+  findMessageEntry,
   listMessages,
   listReactions,
   listSystemEvents,
@@ -480,6 +481,14 @@ describe('history segments', () => {
     await waitForAcknowledged(segment)
     const deleted = await locate(ben, sent[3]!.id)
     expect(deleted.body.message?.content).toMatchObject({ text: '', deleted: true })
+
+    // A modified client may mark its message deleted and leave the text.
+    const marked = findMessageEntry(segment.doc, sent[5]!.id)
+    if (!marked) throw new Error('message six is not in segment 1')
+    segment.doc.transact(() => marked.set('deleted', true))
+    await waitForAcknowledged(segment)
+    const markedOnly = await locate(ben, sent[5]!.id)
+    expect(markedOnly.body.message?.content).toMatchObject({ text: '', deleted: true })
 
     const outsider = await createApiUser(server.url, 'eve')
     const cases = [
