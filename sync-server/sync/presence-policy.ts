@@ -80,8 +80,8 @@ export class PresencePolicy {
  * received them.
  */
 function keepOwnPresence({ states, current, connection, userId }: AwarenessInput): void {
-  // NOTE: a client id with no state yet can still be claimed by another member, whose state
-  // then keeps its owner's out; checking the document's client id bindings would close that.
+  // NOTE: a client id with no state yet can still be claimed by another member. That state
+  // then keeps its owner's out. Checking the document's client id bindings would close this.
   for (const [clientId, state] of states) {
     const presence = toPresence(state)
     const holder = toPresence(current.get(clientId) ?? {})?.user.id

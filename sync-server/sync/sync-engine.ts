@@ -284,7 +284,7 @@ export class SyncEngine {
     try {
       result = await this.validate(documentName, target, document, payload, writer)
     } catch (error) {
-      // A check that could not read the database says nothing about the update, so the
+      // A failed database read shows nothing about the update itself. So the
       // client connects again and sends it anew, instead of dropping it as invalid.
       this.log.error(
         { event: 'update_check_failed', documentName, userId: writer, err: error },
