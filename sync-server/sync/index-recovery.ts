@@ -8,7 +8,7 @@ export const RECOVERED_DOCUMENTS = 500
 /**
  * Brings the message index up to date with the documents that still have update rows: those
  * loaded when a server last stopped. A server killed between storing messages and indexing
- * them left them out of unread counts until someone opened the conversation. Each document
+ * them leaves them out of unread counts until their document loads again. Each document
  * is loaded, compared with the index and unloaded again, one at a time, until `stopping`.
  */
 export async function recoverMessageIndex(
